@@ -1,4 +1,5 @@
 using Fleetward.Core.Access;
+using Fleetward.Core.Audit;
 using Fleetward.Core.Devices;
 
 namespace Fleetward.Core.Ports;
@@ -25,6 +26,7 @@ public interface IFleetUnitOfWork : IAsyncDisposable
 {
     IApiTokenRepository Tokens { get; }
     IDeviceRepository Devices { get; }
+    IAuditTrail Audit { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }
@@ -62,3 +64,13 @@ public sealed record DeviceQuery(
     DeviceLifecycleState? State = null,
     string? Model = null,
     string? Tag = null);
+
+/// <summary>
+/// Where every auditable event goes, inside the same transaction as the change it records,
+/// so a state change without its record cannot exist. The Merkle log backs it.
+/// </summary>
+public interface IAuditTrail
+{
+    /// <summary>Appends the event and returns its zero-based index in the log.</summary>
+    Task<long> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default);
+}
