@@ -6,6 +6,7 @@ namespace Fleetward.Trust.Merkle;
 /// The right border of an append-only Merkle tree: one perfect-subtree hash per set bit of the size. It is all
 /// an appender needs: appending leaf n yields leaf node (0, n) plus one new node per trailing 1-bit of n
 /// (amortised two new nodes per append), and the root of the current size folds out of it in O(log n).
+/// Not thread-safe: the log has one writer, inside the transaction that persists the nodes.
 /// </summary>
 public sealed class CompactMerkleTree
 {

@@ -47,6 +47,40 @@ public sealed class Ed25519NoteSigner : INoteSigner
     /// <summary>The seed, for a keystore to persist; callers must protect it.</summary>
     public byte[] ExportSeed() => _privateKey.GetEncoded();
 
+    /// <summary>
+    /// Reads the signer key text form of golang.org/x/mod/sumdb/note, "PRIVATE+KEY+name+hash+base64(0x01 || seed)",
+    /// so keys made by Go tooling (e.g. witnesses) can be used, refusing a hash that does not match the key.
+    /// </summary>
+    public static Ed25519NoteSigner ParseSignerKey(string skey)
+    {
+        ArgumentNullException.ThrowIfNull(skey);
+        var parts = skey.Split('+', 5);
+        if (parts.Length != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY")
+        {
+            throw new NoteFormatException(NoteError.InvalidVerifierKey, "A signer key has the form PRIVATE+KEY+name+hash+base64(type || seed).");
+        }
+        var keyBytes = NoteVerifierKey.StrictBase64(parts[4], NoteError.InvalidVerifierKey, "the signer key");
+        if (keyBytes.Length != 33 || keyBytes[0] != (byte)NoteSignatureType.Ed25519)
+        {
+            throw new NoteFormatException(NoteError.InvalidVerifierKey, "The signer key must be type 0x01 (Ed25519) followed by a 32-byte seed.");
+        }
+        var signer = FromSeed(parts[2], keyBytes.AsSpan(1));
+        if (!string.Equals(parts[3], signer.VerifierKey.KeyId.ToString("x8"), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new NoteFormatException(NoteError.InvalidVerifierKey, $"Signer key '{parts[2]}' claims key hash {parts[3]} but its key hashes to {signer.VerifierKey.KeyId:x8}.");
+        }
+        return signer;
+    }
+
+    /// <summary>The signer key text form read by <see cref="ParseSignerKey"/>; secret, for a keystore to protect.</summary>
+    public string ToSignerKey()
+    {
+        var typed = new byte[33];
+        typed[0] = (byte)NoteSignatureType.Ed25519;
+        ExportSeed().CopyTo(typed, 1);
+        return $"PRIVATE+KEY+{VerifierKey.Name}+{VerifierKey.KeyId:x8}+{Convert.ToBase64String(typed)}";
+    }
+
     public byte[] Sign(ReadOnlySpan<byte> message)
     {
         var signer = new Ed25519Signer();

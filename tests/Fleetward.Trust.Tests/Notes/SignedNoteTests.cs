@@ -71,6 +71,18 @@ public sealed class SignedNoteTests
     }
 
     [Fact]
+    public void Signer_key_text_round_trips_and_refuses_a_wrong_hash()
+    {
+        var signer = Ed25519NoteSigner.Generate("fleetward.test/log");
+        var skey = signer.ToSignerKey();
+
+        Assert.Equal(signer.VerifierKey.ToString(), Ed25519NoteSigner.ParseSignerKey(skey).VerifierKey.ToString());
+        var parts = skey.Split('+', 5);
+        var wrongHash = $"PRIVATE+KEY+{parts[2]}+{(signer.VerifierKey.KeyId ^ 1):x8}+{parts[4]}";
+        Assert.Equal(NoteError.InvalidVerifierKey, Assert.Throws<NoteFormatException>(() => Ed25519NoteSigner.ParseSignerKey(wrongHash)).Code);
+    }
+
+    [Fact]
     public void Ecdsa_p256_round_trip_sign_and_open()
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
