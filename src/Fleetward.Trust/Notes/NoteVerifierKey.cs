@@ -60,9 +60,7 @@ public sealed class NoteVerifierKey
     public static NoteVerifierKey ForEcdsa(string name, ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
         RequireValidName(name);
-        using (ImportEcdsa(subjectPublicKeyInfo))
-        {
-        }
+        ImportEcdsa(subjectPublicKeyInfo).Dispose();
         var id = BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(subjectPublicKeyInfo));
         return new NoteVerifierKey(name, id, NoteSignatureType.EcdsaSha256, subjectPublicKeyInfo.ToArray());
     }

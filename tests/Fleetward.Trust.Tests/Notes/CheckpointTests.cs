@@ -26,6 +26,30 @@ public sealed class CheckpointTests
         Assert.Equal(32, checkpoint.RootHash.Length);
     }
 
+    // A real signed tree head of the Go checksum database (sum.golang.org), verified with the public key the Go
+    // toolchain pins: interoperability with an independent checkpoint producer.
+    private const string GoSumDbKey = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+    private const string GoSumDbCheckpoint = "go.sum database tree\n65209736\n5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo=\n\n"
+        + "\u2014 sum.golang.org Az3grnbssgK7ubgFX36gVETtNv0U23qxyAhAMai2QUfeGa3nB/akvkMdlUErfcZz7l/R3cVtYspg3dxXABkGZZKdsQ8=\n";
+
+    [Fact]
+    public void Real_go_checksum_database_checkpoint_verifies()
+    {
+        var result = Checkpoint.Open(GoSumDbCheckpoint, NoteVerifierKey.Parse(GoSumDbKey), "go.sum database tree");
+
+        Assert.True(result.IsValid, result.Reason);
+        Assert.Equal(65209736, result.Checkpoint!.TreeSize);
+        Assert.Equal(Convert.FromBase64String("5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo="), result.Checkpoint.RootHash);
+    }
+
+    [Fact]
+    public void Real_go_checksum_database_checkpoint_with_another_size_is_refused()
+    {
+        var forged = GoSumDbCheckpoint.Replace("65209736", "65209737");
+
+        Assert.Equal(NoteError.BadSignature, Checkpoint.Open(forged, NoteVerifierKey.Parse(GoSumDbKey)).Error);
+    }
+
     [Fact]
     public void Signed_checkpoint_round_trips_with_extension_lines()
     {
