@@ -1,0 +1,70 @@
+using System.Text.Json.Nodes;
+using Fleetward.Trust.Crypto;
+
+namespace Fleetward.Trust.Tuf;
+
+/// <summary>The root role (TUF spec 4.3): the anchor that lists every top-level role's keys and thresholds.</summary>
+public sealed record RootMetadata : TufRoleMetadata, ITufRoleParser<RootMetadata>
+{
+    public static string Type => TufRoles.Root;
+    public override string RoleType => Type;
+
+    public required bool ConsistentSnapshot { get; init; }
+    public required IReadOnlyDictionary<string, TufKey> Keys { get; init; }
+    public required IReadOnlyDictionary<string, TufRoleKeys> Roles { get; init; }
+
+    /// <summary>The keys and threshold of one top-level role.</summary>
+    public TufRoleKeys RoleKeys(string role) =>
+        Roles.TryGetValue(role, out var keys) ? keys : throw new KeyNotFoundException($"root lists no role \"{role}\"");
+
+    /// <summary>The public keys of a role, for comparing key sets across root versions (TUF spec 5.3.11).</summary>
+    public IReadOnlySet<string> RoleKeyIds(string role) => RoleKeys(role).KeyIds.ToHashSet(StringComparer.Ordinal);
+
+    public static RootMetadata FromJson(JsonObject signed)
+    {
+        var (version, expires, specVersion) = ReadCommon(signed, Type);
+        var keysJson = JsonFields.Object(signed["keys"], "signed.keys");
+        var keys = new Dictionary<string, TufKey>(StringComparer.Ordinal);
+        foreach (var (id, node) in keysJson) keys[id] = ParseKey(node, $"signed.keys.{id}");
+        var rolesJson = JsonFields.Object(signed["roles"], "signed.roles");
+        var roles = new Dictionary<string, TufRoleKeys>(StringComparer.Ordinal);
+        foreach (var role in TufRoles.TopLevel)
+            roles[role] = TufRoleKeys.Parse(JsonFields.Object(rolesJson[role], $"signed.roles.{role}"), $"signed.roles.{role}");
+        foreach (var (role, _) in rolesJson)
+            if (!roles.ContainsKey(role)) throw new TufMetadataFormatException($"signed.roles.{role}", "is not a top-level role");
+        return new RootMetadata
+        {
+            Version = version, Expires = expires, SpecVersion = specVersion,
+            ConsistentSnapshot = JsonFields.Bool(signed["consistent_snapshot"], "signed.consistent_snapshot"),
+            Keys = keys, Roles = roles,
+        };
+    }
+
+    protected override void WriteFields(JsonObject json)
+    {
+        json["consistent_snapshot"] = ConsistentSnapshot;
+        var keys = new JsonObject();
+        foreach (var (id, key) in Keys) keys[id] = key.ToJson();
+        json["keys"] = keys;
+        var roles = new JsonObject();
+        foreach (var (name, roleKeys) in Roles)
+        {
+            var obj = new JsonObject();
+            roleKeys.Write(obj);
+            roles[name] = obj;
+        }
+        json["roles"] = roles;
+    }
+
+    internal static TufKey ParseKey(JsonNode? node, string field)
+    {
+        try
+        {
+            return TufKey.Parse(node, field);
+        }
+        catch (TufKeyFormatException e)
+        {
+            throw new TufMetadataFormatException(e.Field, e.Message[(e.Field.Length + 1)..], e);
+        }
+    }
+}
