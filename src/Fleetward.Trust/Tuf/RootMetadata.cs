@@ -20,6 +20,35 @@ public sealed record RootMetadata : TufRoleMetadata, ITufRoleParser<RootMetadata
     /// <summary>The public keys of a role, for comparing key sets across root versions (TUF spec 5.3.11).</summary>
     public IReadOnlySet<string> RoleKeyIds(string role) => RoleKeys(role).KeyIds.ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>A root listing the given keys and thresholds for all four top-level roles.</summary>
+    public static RootMetadata Create(IReadOnlyDictionary<string, TufRoleAssignment> roles, DateTimeOffset expires,
+        bool consistentSnapshot = true, long version = 1)
+    {
+        var root = new RootMetadata
+        {
+            Version = version, Expires = expires, ConsistentSnapshot = consistentSnapshot,
+            Keys = new Dictionary<string, TufKey>(StringComparer.Ordinal), Roles = new Dictionary<string, TufRoleKeys>(StringComparer.Ordinal),
+        };
+        foreach (var role in TufRoles.TopLevel)
+        {
+            if (!roles.TryGetValue(role, out var assignment)) throw new ArgumentException($"no keys given for role \"{role}\"", nameof(roles));
+            root = root.WithRole(role, assignment);
+        }
+        return root;
+    }
+
+    /// <summary>A copy in which <paramref name="role"/> uses new keys and threshold; keys no role uses any more are dropped (rotation, revocation).</summary>
+    public RootMetadata WithRole(string role, TufRoleAssignment assignment)
+    {
+        if (!TufRoles.IsTopLevel(role)) throw new ArgumentException($"\"{role}\" is not a top-level role", nameof(role));
+        var roles = new Dictionary<string, TufRoleKeys>(Roles, StringComparer.Ordinal) { [role] = assignment.ToRoleKeys() };
+        var keys = new Dictionary<string, TufKey>(Keys, StringComparer.Ordinal);
+        foreach (var key in assignment.Keys) keys[key.KeyId] = key;
+        var used = roles.Values.SelectMany(r => r.KeyIds).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in keys.Keys.Where(id => !used.Contains(id)).ToList()) keys.Remove(id);
+        return this with { Roles = roles, Keys = keys };
+    }
+
     public static RootMetadata FromJson(JsonObject signed)
     {
         var (version, expires, specVersion) = ReadCommon(signed, Type);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Fleetward.Trust.Crypto;
 
 namespace Fleetward.Trust.Tuf;
 
@@ -22,5 +23,15 @@ public sealed record TufRoleKeys
     {
         obj["keyids"] = JsonFields.StringsToJson(KeyIds);
         obj["threshold"] = Threshold;
+    }
+}
+
+/// <summary>Keys and threshold for a role, as a repository assigns them (the public keys themselves, not only their ids).</summary>
+public sealed record TufRoleAssignment(IReadOnlyList<TufKey> Keys, int Threshold)
+{
+    public TufRoleKeys ToRoleKeys()
+    {
+        if (Threshold > Keys.Count) throw new ArgumentException($"threshold {Threshold} exceeds the {Keys.Count} keys given");
+        return new TufRoleKeys(Keys.Select(k => k.KeyId).Distinct(StringComparer.Ordinal).ToList(), Threshold);
     }
 }
