@@ -91,7 +91,13 @@ public sealed class SignedMetadata<T> where T : TufRoleMetadata, ITufRoleParser<
         return new SignedMetadata<T>(Signed, _signedJson, signatures);
     }
 
-    /// <summary>The file as it is served: canonical JSON of the whole envelope.</summary>
+    private static readonly JsonSerializerOptions FileJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// The file as it is served: compact standard JSON. Not canonical JSON, which leaves control characters such as the
+    /// newlines of a PEM key unescaped and so is not always valid JSON; signatures cover the canonical form of
+    /// <c>signed</c> only, which readers recompute.
+    /// </summary>
     public byte[] ToBytes()
     {
         var envelope = new JsonObject
@@ -99,7 +105,7 @@ public sealed class SignedMetadata<T> where T : TufRoleMetadata, ITufRoleParser<
             ["signatures"] = new JsonArray(Signatures.Select(s => (JsonNode?)new JsonObject { ["keyid"] = s.KeyId, ["sig"] = s.SignatureHex }).ToArray()),
             ["signed"] = _signedJson.DeepClone(),
         };
-        return CanonicalJson.Serialize(envelope);
+        return System.Text.Encoding.UTF8.GetBytes(envelope.ToJsonString(FileJson));
     }
 
     /// <summary>Threshold check of these signatures against a delegator's view of the role (TUF spec 5.3.4, 5.4.2, 5.5.3, 5.6.3).</summary>

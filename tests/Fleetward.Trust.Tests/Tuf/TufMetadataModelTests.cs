@@ -208,3 +208,23 @@ public class TufThresholdVerifierTests
         Assert.False(TufThresholdVerifier.Verify(new TufRoleKeys([a.PublicKey.KeyId], 1), keys, [new TufSignature(a.PublicKey.KeyId, "zz")], Data).IsMet);
     }
 }
+
+public class SignedMetadataFileTests
+{
+    [Fact]
+    public void Files_with_pem_keys_are_valid_json_and_still_verify()
+    {
+        var signer = EcdsaTufSigner.Generate();
+        var root = new RootMetadata
+        {
+            Version = 1, Expires = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero), ConsistentSnapshot = true,
+            Keys = new Dictionary<string, TufKey> { [signer.PublicKey.KeyId] = signer.PublicKey },
+            Roles = TufRoles.TopLevel.ToDictionary(r => r, _ => new TufRoleKeys([signer.PublicKey.KeyId], 1)),
+        };
+        var file = SignedMetadata<RootMetadata>.Create(root, [signer]).ToBytes();
+        using var document = System.Text.Json.JsonDocument.Parse(file);
+        var parsed = SignedMetadata<RootMetadata>.Parse(file);
+        Assert.Equal(signer.PublicKey.PublicValue, parsed.Signed.Keys[signer.PublicKey.KeyId].PublicValue);
+        Assert.True(parsed.VerifyThreshold(parsed.Signed.RoleKeys("root"), parsed.Signed.Keys).IsMet);
+    }
+}
