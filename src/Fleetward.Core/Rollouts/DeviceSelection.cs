@@ -8,7 +8,8 @@ namespace Fleetward.Core.Rollouts;
 /// <param name="Model">Device model.</param>
 /// <param name="Tags">Device tags.</param>
 /// <param name="InstalledVersion">Release version the device last reported as running, if known.</param>
-public readonly record struct DeviceFacts(string Id, string Model, IReadOnlyList<string> Tags, string? InstalledVersion);
+/// <param name="InstalledSecurityVersion">Anti-downgrade counter of the image the device runs, if known.</param>
+public readonly record struct DeviceFacts(string Id, string Model, IReadOnlyList<string> Tags, string? InstalledVersion, long? InstalledSecurityVersion = null);
 
 /// <summary>
 /// Which devices a rollout targets. Every criterion that is given must hold (they combine with AND);

@@ -9,6 +9,7 @@ public enum AssignmentVerdict
     RolloutNotRunning,
     NotSelected,
     AlreadyOnRelease,
+    WouldDowngrade,
     RingNotOpen,
     GateRefused,
     OutsideMaintenanceWindow,
@@ -24,6 +25,7 @@ public static class AssignmentVerdicts
         AssignmentVerdict.RolloutNotRunning => "rollout-not-running",
         AssignmentVerdict.NotSelected => "not-selected",
         AssignmentVerdict.AlreadyOnRelease => "already-on-release",
+        AssignmentVerdict.WouldDowngrade => "would-downgrade",
         AssignmentVerdict.RingNotOpen => "ring-not-open",
         AssignmentVerdict.GateRefused => "gate-refused",
         AssignmentVerdict.OutsideMaintenanceWindow => "outside-maintenance-window",
@@ -47,8 +49,9 @@ public readonly record struct PlannedAssignment(string DeviceId, int RingIndex, 
 /// <summary>
 /// Decides which devices belong to which ring and which may be assigned now. Works on streams of
 /// <see cref="DeviceFacts"/> without per-device allocations, so planning over a million devices is one pass.
-/// The rules, in order: the rollout is running; the device is selected and not already on the release; its
-/// ring is open; the zero-trust gate allows it; a maintenance window is open (or a security release bypasses
+/// The rules, in order: the rollout is running; the device is selected, not already on the release, and runs no
+/// higher security version than the release (the device's TUF client refuses a downgrade anyway; the server does
+/// not even ask); its ring is open; the zero-trust gate allows it; a maintenance window is open (or a security release bypasses
 /// them); the rate limit has room.
 /// </summary>
 public sealed class RolloutPlanner
@@ -82,9 +85,8 @@ public sealed class RolloutPlanner
 
     public int RingOf(string deviceId) => RingOfBucket(BucketOf(deviceId));
 
-    /// <summary>True when the planner would target the device at all (selected and not already on the release).</summary>
-    public bool Targets(in DeviceFacts device) =>
-        _definition.Selection.Matches(device) && !string.Equals(device.InstalledVersion, _definition.Release.Version, StringComparison.Ordinal);
+    /// <summary>True when the planner would target the device at all (selected, not on the release, no downgrade).</summary>
+    public bool Targets(in DeviceFacts device) => TargetVerdict(device) == AssignmentVerdict.Assign;
 
     /// <summary>Targeted devices per ring (not cumulative): the ring targets <see cref="StartRollout"/> needs.</summary>
     public int[] CountRings(IEnumerable<DeviceFacts> devices)
@@ -188,12 +190,22 @@ public sealed class RolloutPlanner
     {
         if (state.Status != RolloutStatus.Running)
             return AssignmentVerdict.RolloutNotRunning;
+        var target = TargetVerdict(device);
+        if (target != AssignmentVerdict.Assign)
+            return target;
+        if (bucket >= state.OpenBucketLimit(_definition))
+            return AssignmentVerdict.RingNotOpen;
+        return AssignmentVerdict.Assign;
+    }
+
+    private AssignmentVerdict TargetVerdict(in DeviceFacts device)
+    {
         if (!_definition.Selection.Matches(device))
             return AssignmentVerdict.NotSelected;
         if (string.Equals(device.InstalledVersion, _definition.Release.Version, StringComparison.Ordinal))
             return AssignmentVerdict.AlreadyOnRelease;
-        if (bucket >= state.OpenBucketLimit(_definition))
-            return AssignmentVerdict.RingNotOpen;
+        if (device.InstalledSecurityVersion > _definition.Release.SecurityVersion)
+            return AssignmentVerdict.WouldDowngrade;
         return AssignmentVerdict.Assign;
     }
 

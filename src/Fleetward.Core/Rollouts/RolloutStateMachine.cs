@@ -50,10 +50,14 @@ public sealed record HoldAssignments(string Reason) : RolloutEffect;
 /// <summary>Tell operators ring <paramref name="RingIndex"/> waits for their approval.</summary>
 public sealed record RequestApproval(int RingIndex) : RolloutEffect;
 
-/// <summary>Withdraw assignments whose device has not started installing (see <see cref="DeviceUpdateMachine"/>).</summary>
+/// <summary>The rollout was cancelled: apply <see cref="DeviceWithdrawn"/> to every assignment whose device has not started installing.</summary>
 public sealed record WithdrawUnstartedAssignments : RolloutEffect;
 
-/// <summary>Order every device of the rollout that installed (or is installing) <paramref name="ReleaseId"/> back to its previous release.</summary>
+/// <summary>
+/// The rollout aborted: apply <see cref="DeviceRollbackOrdered"/> to every assignment of the rollout, which orders
+/// devices that installed (or are installing) <paramref name="ReleaseId"/> back to their previous release and
+/// withdraws the ones that had not started.
+/// </summary>
 public sealed record OrderRollback(string ReleaseId) : RolloutEffect;
 
 /// <summary>Why an event was refused; <see cref="Code"/> is one of <see cref="RolloutRefusalCodes"/>.</summary>
@@ -355,7 +359,6 @@ public static class RolloutStateMachine
             _status = RolloutStatus.Aborted;
             _reason = reason;
             _finishedAt = now;
-            _effects.Add(new WithdrawUnstartedAssignments());
             _effects.Add(new OrderRollback(definition.Release.Id));
         }
     }

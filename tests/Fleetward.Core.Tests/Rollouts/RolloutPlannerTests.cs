@@ -157,6 +157,16 @@ public class RolloutPlannerTests
     }
 
     [Fact]
+    public void Device_on_a_higher_security_version_is_not_offered_a_downgrade()
+    {
+        var definition = RolloutSamples.Definition(); // release security version 7
+        var (planner, canary, _) = CanaryAndLater(definition);
+        Assert.Equal(AssignmentVerdict.WouldDowngrade, planner.Decide(Running(definition), canary with { InstalledSecurityVersion = 8 }, GateDecision.Allow, RolloutSamples.T0, 0).Verdict);
+        Assert.Equal(AssignmentVerdict.Assign, planner.Decide(Running(definition), canary with { InstalledSecurityVersion = 7 }, GateDecision.Allow, RolloutSamples.T0, 0).Verdict);
+        Assert.Equal(0, planner.CountRings([canary with { InstalledSecurityVersion = 8 }]).Sum());
+    }
+
+    [Fact]
     public void Device_of_a_later_ring_waits_until_its_ring_opens()
     {
         var definition = RolloutSamples.Definition();

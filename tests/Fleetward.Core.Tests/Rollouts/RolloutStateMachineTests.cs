@@ -186,7 +186,7 @@ public class RolloutStateMachineTests
         Assert.Equal(RolloutStatus.Aborted, t.State.Status);
         Assert.Equal(RolloutReasonCodes.OperatorAborted, t.State.StatusReason);
         Assert.Equal(RingStatus.Failed, t.State.Rings[0].Status);
-        Assert.Equal([new WithdrawUnstartedAssignments(), new OrderRollback("rel-2.0.0")], t.Effects);
+        Assert.Equal([new OrderRollback("rel-2.0.0")], t.Effects);
     }
 
     [Fact]
@@ -379,7 +379,7 @@ public class RolloutStateMachineTests
         Assert.Equal(RolloutReasonCodes.ErrorThreshold, t.State.StatusReason);
         Assert.Equal(RingStatus.Failed, t.State.Rings[0].Status);
         Assert.Equal(T0.AddMinutes(20), t.State.Rings[0].FinishedAt);
-        Assert.Equal([new WithdrawUnstartedAssignments(), new OrderRollback("rel-2.0.0")], t.Effects);
+        Assert.Equal([new OrderRollback("rel-2.0.0")], t.Effects);
         Assert.Equal(0, t.State.OpenBucketLimit(definition));
     }
 
