@@ -77,7 +77,6 @@ public sealed class CronSchedule
         return dom && dow;
     }
 
-    /// <summary>Hours of the day that fire, ascending.</summary>
     internal bool HasHour(int hour) => Has(_hours, hour);
 
     internal bool HasMinute(int minute) => Has(_minutes, minute);

@@ -14,6 +14,12 @@ public sealed record MaintenanceWindow(CronSchedule Schedule, TimeSpan Duration,
     /// <summary>Longest look-ahead for <see cref="NextOpening"/> (covers leap-day schedules).</summary>
     private const int LookAheadDays = 366 * 8;
 
+    /// <summary>
+    /// More than any UTC offset change at one transition: a candidate whose local time is further than this from
+    /// the local now cannot be on the other side of now, so it is skipped without a time-zone conversion.
+    /// </summary>
+    private static readonly TimeSpan OffsetSlack = TimeSpan.FromHours(3);
+
     public bool IsOpen(DateTimeOffset now) => OpenedAt(now) is not null;
 
     /// <summary>The opening of the window that contains <paramref name="now"/>, or null when closed.</summary>
@@ -33,7 +39,10 @@ public sealed record MaintenanceWindow(CronSchedule Schedule, TimeSpan Duration,
                 {
                     if (!Schedule.HasMinute(minute))
                         continue;
-                    var opening = ToInstant(day.AddHours(hour).AddMinutes(minute));
+                    var local = day.AddHours(hour).AddMinutes(minute);
+                    if (local > localNow + OffsetSlack)
+                        continue;
+                    var opening = ToInstant(local);
                     if (opening > now)
                         continue;
                     return now < opening + Duration ? opening : null;
@@ -60,7 +69,10 @@ public sealed record MaintenanceWindow(CronSchedule Schedule, TimeSpan Duration,
                 {
                     if (!Schedule.HasMinute(minute))
                         continue;
-                    var opening = ToInstant(day.AddHours(hour).AddMinutes(minute));
+                    var local = day.AddHours(hour).AddMinutes(minute);
+                    if (local < localNow - OffsetSlack)
+                        continue;
+                    var opening = ToInstant(local);
                     if (opening > now)
                         return opening;
                 }

@@ -134,7 +134,9 @@ public sealed class RolloutPlanner
         ArgumentNullException.ThrowIfNull(gate);
         var bucket = _cohort.BucketOf(device.Id);
         var ring = RingOfBucket(bucket);
-        var verdict = CheapVerdict(state, device, bucket);
+        var verdict = state.Status == RolloutStatus.Running
+            ? CheapVerdict(state.OpenBucketLimit(_definition), device, bucket)
+            : AssignmentVerdict.RolloutNotRunning;
         if (verdict == AssignmentVerdict.Assign && !gate.Allowed)
             verdict = AssignmentVerdict.GateRefused;
         if (verdict == AssignmentVerdict.Assign && !_definition.Maintenance.Permits(_definition.Release, now))
@@ -169,10 +171,11 @@ public sealed class RolloutPlanner
     private IEnumerable<PlannedAssignment> Plan(
         RolloutState state, IEnumerable<DeviceFacts> unassigned, Func<DeviceFacts, GateDecision> gate, int budget, Action<DeviceFacts, GateDecision>? onGateRefused)
     {
+        var openLimit = state.OpenBucketLimit(_definition);
         foreach (var device in unassigned)
         {
             var bucket = _cohort.BucketOf(device.Id);
-            if (CheapVerdict(state, device, bucket) != AssignmentVerdict.Assign)
+            if (CheapVerdict(openLimit, device, bucket) != AssignmentVerdict.Assign)
                 continue;
             var decision = gate(device);
             if (!decision.Allowed)
@@ -186,14 +189,12 @@ public sealed class RolloutPlanner
         }
     }
 
-    private AssignmentVerdict CheapVerdict(RolloutState state, in DeviceFacts device, int bucket)
+    private AssignmentVerdict CheapVerdict(int openBucketLimit, in DeviceFacts device, int bucket)
     {
-        if (state.Status != RolloutStatus.Running)
-            return AssignmentVerdict.RolloutNotRunning;
         var target = TargetVerdict(device);
         if (target != AssignmentVerdict.Assign)
             return target;
-        if (bucket >= state.OpenBucketLimit(_definition))
+        if (bucket >= openBucketLimit)
             return AssignmentVerdict.RingNotOpen;
         return AssignmentVerdict.Assign;
     }
