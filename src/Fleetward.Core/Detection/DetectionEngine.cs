@@ -16,7 +16,7 @@ public enum DetectionOutcomeStatus
 /// <summary>What scoring one report found.</summary>
 public sealed record DetectionOutcome(
     DetectionOutcomeStatus Status,
-    IReadOnlyList<Detection> Detections,
+    IReadOnlyList<DetectionFinding> Detections,
     IReadOnlyList<DetectionClear> Clears)
 {
     public static readonly DetectionOutcome Stale = new(DetectionOutcomeStatus.StaleSequence, [], []);

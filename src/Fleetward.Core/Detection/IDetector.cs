@@ -31,7 +31,7 @@ public sealed class NoState
 /// <summary>Collects what detectors found on one report, stamping device, sequence and detection time.</summary>
 public sealed class DetectionSink
 {
-    private readonly List<Detection> _detections = [];
+    private readonly List<DetectionFinding> _detections = [];
     private readonly List<DetectionClear> _clears = [];
     private readonly TelemetrySample _sample;
 
@@ -44,12 +44,12 @@ public sealed class DetectionSink
     /// <summary>When the server scored the report: the detection time for MTTD.</summary>
     public DateTimeOffset Now { get; }
 
-    public IReadOnlyList<Detection> Detections => _detections;
+    public IReadOnlyList<DetectionFinding> Detections => _detections;
     public IReadOnlyList<DetectionClear> Clears => _clears;
 
     public void Raise(string cause, string signal, DetectionSeverity severity, string summary,
         DateTimeOffset firstAnomalousAt, params DetectionEvidence[] evidence) =>
-        _detections.Add(new Detection(_sample.DeviceId, cause, signal, severity, summary,
+        _detections.Add(new DetectionFinding(_sample.DeviceId, cause, signal, severity, summary,
             firstAnomalousAt, Now, _sample.Sequence, evidence));
 
     public void Clear(string cause, string signal) =>

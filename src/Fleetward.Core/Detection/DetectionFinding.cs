@@ -19,7 +19,7 @@ public sealed record DetectionEvidence(string Name, string Value);
 /// <see cref="FirstAnomalousAt"/> is the sample time of the first breaching datapoint, so MTTD counts the
 /// consecutive datapoints a rule waited for.
 /// </summary>
-public sealed record Detection(
+public sealed record DetectionFinding(
     string DeviceId,
     string Cause,
     string Signal,
