@@ -133,11 +133,13 @@ internal static class BaselineJudgement
         {
             case LatchTransition.Alarmed:
                 sink.Raise(cause, signal, spec.Severity,
-                    $"{spec.Metric.ToName()} {Format(value)} departs from the {scope} baseline (median {Format(baseline.Median)}, tolerance {Format(baseline.Tolerance)}) for {spec.DatapointsToAlarm} datapoint(s)",
+                    $"{spec.Metric.ToName()} {Format(value)} is outside the {scope} baseline [{Format(baseline.LowerFence)}, {Format(baseline.UpperFence)}] by more than {Format(baseline.Tolerance)} for {spec.DatapointsToAlarm} datapoint(s)",
                     latch.FirstBreachAt ?? sample.SampledAt,
                     new DetectionEvidence("metric", spec.Metric.ToName()),
                     new DetectionEvidence("value", Format(value)),
                     new DetectionEvidence("baseline_median", Format(baseline.Median)),
+                    new DetectionEvidence("baseline_lower_fence", Format(baseline.LowerFence)),
+                    new DetectionEvidence("baseline_upper_fence", Format(baseline.UpperFence)),
                     new DetectionEvidence("baseline_mad", Format(baseline.Mad)),
                     new DetectionEvidence("baseline_datapoints", baseline.Count.ToString(CultureInfo.InvariantCulture)));
                 break;
@@ -145,7 +147,7 @@ internal static class BaselineJudgement
                 sink.Clear(cause, signal);
                 break;
         }
-        if (!anomalous) baseline.Learn(value);
+        if (!anomalous) baseline.Learn(value, sample.SampledAt);
     }
 
     private static string Format(double value) => value.ToString("G5", CultureInfo.InvariantCulture);

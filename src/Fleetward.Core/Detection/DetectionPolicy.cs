@@ -7,6 +7,8 @@ namespace Fleetward.Core.Detection;
 /// </summary>
 public sealed record DetectionPolicy
 {
+    private static readonly TimeSpan FiveMinutes = TimeSpan.FromMinutes(5);
+
     public IReadOnlyList<ThresholdRule> Rules { get; init; } = [];
     public IReadOnlyList<BaselineSpec> DeviceBaselines { get; init; } = DefaultDeviceBaselines;
     public IReadOnlyList<BaselineSpec> ModelBaselines { get; init; } = DefaultModelBaselines;
@@ -27,20 +29,28 @@ public sealed record DetectionPolicy
     /// <summary>Executables replaced by package upgrades show as deleted until their service restarts.</summary>
     public IReadOnlyList<string> DeletedExecutableIgnoredPrefixes { get; init; } = [];
 
-    /// <summary>Per device: power in both directions (a dead battery or an added load), throughput, CPU and GPS speed upward.</summary>
+    /// <summary>
+    /// Per device, over a day of history (288 slots, one per 5 minutes): power, throughput, CPU and GPS speed
+    /// upward. Downward power is left to the model baseline, since a device idles below its daily fences every night.
+    /// </summary>
     public static IReadOnlyList<BaselineSpec> DefaultDeviceBaselines { get; } =
     [
-        new(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 6, minimumDeviation: 5, minimumRelativeDeviation: 0.35, direction: BaselineDirection.Both),
-        new(TelemetryMetric.ThroughputBytesPerSecond, DetectionSeverity.Medium, threshold: 8, minimumDeviation: 50_000, minimumRelativeDeviation: 2.0),
-        new(TelemetryMetric.CpuPercent, DetectionSeverity.Low, threshold: 6, minimumDeviation: 30),
-        new(TelemetryMetric.GpsDriftMetersPerSecond, DetectionSeverity.Medium, threshold: 8, minimumDeviation: 4, datapointsToAlarm: 2),
+        new(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 6, minimumDeviation: 5, minimumRelativeDeviation: 0.25, learnInterval: FiveMinutes),
+        new(TelemetryMetric.ThroughputBytesPerSecond, DetectionSeverity.Medium, threshold: 8, minimumDeviation: 50_000, minimumRelativeDeviation: 1.0, learnInterval: FiveMinutes),
+        new(TelemetryMetric.CpuPercent, DetectionSeverity.Low, threshold: 6, minimumDeviation: 20, learnInterval: FiveMinutes),
+        new(TelemetryMetric.GpsDriftMetersPerSecond, DetectionSeverity.Medium, threshold: 8, minimumDeviation: 3, datapointsToAlarm: 2, learnInterval: FiveMinutes),
     ];
 
-    /// <summary>Per model: a device far outside what its siblings do right now, judged over many devices' datapoints.</summary>
+    /// <summary>
+    /// Per model, over about a day of the population (4096 slots, one per 20 s of fleet time): a device far outside
+    /// what its siblings do, in either direction for power.
+    /// </summary>
     public static IReadOnlyList<BaselineSpec> DefaultModelBaselines { get; } =
     [
-        new(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 8, minimumDeviation: 10, minimumRelativeDeviation: 0.75, direction: BaselineDirection.Both, window: 2048, minDatapoints: 512, datapointsToAlarm: 5, datapointsToClear: 5),
-        new(TelemetryMetric.ThroughputBytesPerSecond, DetectionSeverity.Medium, threshold: 10, minimumDeviation: 100_000, minimumRelativeDeviation: 4.0, window: 2048, minDatapoints: 512, datapointsToAlarm: 5, datapointsToClear: 5),
+        new(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 8, minimumDeviation: 10, minimumRelativeDeviation: 0.5, direction: BaselineDirection.Both,
+            window: 4096, minDatapoints: 512, datapointsToAlarm: 5, datapointsToClear: 5, learnInterval: TimeSpan.FromSeconds(20)),
+        new(TelemetryMetric.ThroughputBytesPerSecond, DetectionSeverity.Medium, threshold: 10, minimumDeviation: 100_000, minimumRelativeDeviation: 2.0,
+            window: 4096, minDatapoints: 512, datapointsToAlarm: 5, datapointsToClear: 5, learnInterval: TimeSpan.FromSeconds(20)),
     ];
 
     /// <summary>Builds the detector list in a fixed order (order decides the order of detections in an outcome).</summary>

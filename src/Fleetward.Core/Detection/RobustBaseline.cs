@@ -9,16 +9,18 @@ public enum BaselineDirection
 }
 
 /// <summary>
-/// How one metric is baselined. A datapoint is anomalous only when it is at once statistically far
-/// (<see cref="Threshold"/> robust standard deviations, i.e. 1.4826 × MAD) and practically far
-/// (<see cref="MinimumDeviation"/> in the metric's unit and <see cref="MinimumRelativeDeviation"/> of the median),
-/// so a nearly constant signal (MAD ≈ 0) does not alarm on every wobble.
+/// How one metric is baselined. A datapoint is anomalous when it lies beyond the baseline's high (or low) quantile
+/// by a margin that is at once statistical (<see cref="Threshold"/> robust standard deviations, 1.4826 × MAD) and
+/// practical (<see cref="MinimumDeviation"/> in the metric's unit, <see cref="MinimumRelativeDeviation"/> of the
+/// median). The quantile fence keeps daily regimes (idle at night, busy by day) normal once a day is learned; the
+/// margin keeps a nearly constant signal (MAD ≈ 0) from alarming on every wobble.
 /// </summary>
 public sealed record BaselineSpec
 {
     public BaselineSpec(TelemetryMetric metric, DetectionSeverity severity, double threshold, double minimumDeviation,
         double minimumRelativeDeviation = 0, BaselineDirection direction = BaselineDirection.Above,
-        int window = 240, int minDatapoints = 60, int datapointsToAlarm = 3, int datapointsToClear = 3, int recomputeEvery = 16)
+        int window = 288, int minDatapoints = 48, int datapointsToAlarm = 3, int datapointsToClear = 3, int recomputeEvery = 16,
+        TimeSpan learnInterval = default, double fenceQuantile = 0.99)
     {
         if (!Enum.IsDefined(metric)) throw new ArgumentOutOfRangeException(nameof(metric));
         if (!(threshold > 0)) throw new ArgumentOutOfRangeException(nameof(threshold), "Threshold must be positive.");
@@ -31,6 +33,8 @@ public sealed record BaselineSpec
         ArgumentOutOfRangeException.ThrowIfLessThan(datapointsToAlarm, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(datapointsToClear, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(recomputeEvery, 1);
+        if (learnInterval < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(learnInterval));
+        if (!(fenceQuantile >= 0.5 && fenceQuantile <= 1)) throw new ArgumentOutOfRangeException(nameof(fenceQuantile), "Quantile must be between 0.5 and 1.");
         Metric = metric;
         Severity = severity;
         Threshold = threshold;
@@ -42,6 +46,8 @@ public sealed record BaselineSpec
         DatapointsToAlarm = datapointsToAlarm;
         DatapointsToClear = datapointsToClear;
         RecomputeEvery = recomputeEvery;
+        LearnInterval = learnInterval;
+        FenceQuantile = fenceQuantile;
     }
 
     public TelemetryMetric Metric { get; }
@@ -62,15 +68,25 @@ public sealed record BaselineSpec
 
     /// <summary>Median and MAD are recomputed after this many new datapoints (amortises the sort).</summary>
     public int RecomputeEvery { get; }
+
+    /// <summary>
+    /// Learn at most one datapoint per this much sample time, so <see cref="Window"/> slots span a whole day
+    /// (288 × 5 min) whatever the report rate. Zero learns every datapoint.
+    /// </summary>
+    public TimeSpan LearnInterval { get; }
+
+    /// <summary>The fences are this quantile (upper) and its mirror (lower) of the remembered datapoints.</summary>
+    public double FenceQuantile { get; }
 }
 
 /// <summary>The learned part of a baseline as stored: the remembered datapoints, oldest first.</summary>
 public sealed record BaselineSnapshot(TelemetryMetric Metric, float[] Values);
 
 /// <summary>
-/// A robust location and spread of recent datapoints: the median and the median absolute deviation of a bounded
-/// ring of values. Median/MAD ignore up to half the window being outliers, unlike mean/stddev, which a single
-/// spike drags. Anomalous datapoints are not learned, so an attacker cannot walk the baseline up with the anomaly.
+/// A robust picture of recent datapoints from a bounded ring of values: the median and median absolute deviation
+/// (which, unlike mean and standard deviation, a few spikes cannot drag) and high/low quantile fences. Anomalous
+/// datapoints are not learned, so an anomaly cannot make itself normal; a slow ramp can still move the fences a
+/// margin at a time, which the per-model baseline backstops.
 /// </summary>
 public sealed class RobustBaseline
 {
@@ -83,6 +99,7 @@ public sealed class RobustBaseline
     private int _next;
     private int _count;
     private int _sinceRecompute;
+    private DateTimeOffset _nextLearnAt = DateTimeOffset.MinValue;
 
     public RobustBaseline(BaselineSpec spec)
     {
@@ -95,8 +112,10 @@ public sealed class RobustBaseline
     public bool IsReady => _count >= _spec.MinDatapoints;
     public double Median { get; private set; }
     public double Mad { get; private set; }
+    public double UpperFence { get; private set; }
+    public double LowerFence { get; private set; }
 
-    /// <summary>The distance a datapoint must exceed to be anomalous.</summary>
+    /// <summary>How far beyond a fence a datapoint must lie to be anomalous.</summary>
     public double Tolerance => Math.Max(_spec.Threshold * MadToSigma * Mad,
         Math.Max(_spec.MinimumDeviation, _spec.MinimumRelativeDeviation * Math.Abs(Median)));
 
@@ -104,18 +123,22 @@ public sealed class RobustBaseline
     public bool IsAnomalous(double value)
     {
         if (!IsReady) return false;
-        var deviation = value - Median;
         var tolerance = Tolerance;
+        var above = value > UpperFence + tolerance;
+        var below = value < LowerFence - tolerance;
         return _spec.Direction switch
         {
-            BaselineDirection.Above => deviation > tolerance,
-            BaselineDirection.Below => -deviation > tolerance,
-            _ => Math.Abs(deviation) > tolerance,
+            BaselineDirection.Above => above,
+            BaselineDirection.Below => below,
+            _ => above || below,
         };
     }
 
-    public void Learn(double value)
+    /// <summary>Remembers a normal datapoint sampled at <paramref name="sampledAt"/> (subject to the learn interval).</summary>
+    public void Learn(double value, DateTimeOffset sampledAt)
     {
+        if (sampledAt < _nextLearnAt) return;
+        _nextLearnAt = sampledAt + _spec.LearnInterval;
         _ring[_next] = (float)value;
         _next = (_next + 1) % _ring.Length;
         if (_count < _ring.Length) _count++;
@@ -157,9 +180,11 @@ public sealed class RobustBaseline
         _ring.AsSpan(0, _count).CopyTo(values);
         values.Sort();
         var median = MedianOfSorted(values);
+        Median = median;
+        UpperFence = values[(int)Math.Ceiling(_spec.FenceQuantile * (values.Length - 1))];
+        LowerFence = values[(int)Math.Floor((1 - _spec.FenceQuantile) * (values.Length - 1))];
         for (var i = 0; i < values.Length; i++) values[i] = Math.Abs(values[i] - (float)median);
         values.Sort();
-        Median = median;
         Mad = MedianOfSorted(values);
     }
 

@@ -5,6 +5,8 @@ namespace Fleetward.Core.Tests.Detection;
 
 public sealed class RobustBaselineTests
 {
+    private static readonly DateTimeOffset T0 = Reports.T0;
+
     private static BaselineSpec Spec(BaselineDirection direction = BaselineDirection.Above, int min = 10, double minDev = 0, double rel = 0) =>
         new(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 5, minimumDeviation: minDev, minimumRelativeDeviation: rel,
             direction: direction, window: 16, minDatapoints: min, recomputeEvery: 4);
@@ -13,30 +15,67 @@ public sealed class RobustBaselineTests
     public void Judges_nothing_before_the_minimum_datapoints()
     {
         var b = new RobustBaseline(Spec());
-        for (var i = 0; i < 9; i++) b.Learn(10);
+        for (var i = 0; i < 9; i++) b.Learn(10, T0);
         Assert.False(b.IsReady);
         Assert.False(b.IsAnomalous(1e6));
-        b.Learn(10);
+        b.Learn(10, T0);
         Assert.True(b.IsAnomalous(1e6));
     }
 
     [Fact]
-    public void Median_and_mad_ignore_a_spike()
+    public void Fences_are_quantiles_and_the_margin_is_robust_sigmas()
     {
-        var b = new RobustBaseline(Spec());
-        foreach (var v in new double[] { 9, 10, 11, 10, 9, 11, 10, 10, 9, 1000 }) b.Learn(v);
-        Assert.Equal(10, b.Median);
-        Assert.Equal(1, b.Mad);
-        // Tolerance 5 × 1.4826 × 1 ≈ 7.41 around the median 10.
-        Assert.False(b.IsAnomalous(17.3));
-        Assert.True(b.IsAnomalous(17.5));
+        var spec = new BaselineSpec(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 1, minimumDeviation: 0,
+            direction: BaselineDirection.Both, window: 32, minDatapoints: 20, fenceQuantile: 0.9);
+        var b = new RobustBaseline(spec);
+        for (var i = 1; i <= 19; i++) b.Learn(i, T0);
+        b.Learn(1000, T0);
+        // Sorted 1..19, 1000: median 10.5, 90 % fence at index 18 (19), 10 % fence at index 1 (2); MAD 5.
+        Assert.Equal(10.5, b.Median);
+        Assert.Equal(19, b.UpperFence);
+        Assert.Equal(2, b.LowerFence);
+        Assert.Equal(5, b.Mad);
+        // Margin 1 × 1.4826 × 5 = 7.413: the single spike did not move the fence.
+        Assert.False(b.IsAnomalous(26.4));
+        Assert.True(b.IsAnomalous(26.5));
+        Assert.False(b.IsAnomalous(-5.4));
+        Assert.True(b.IsAnomalous(-5.5));
+    }
+
+    [Fact]
+    public void A_learned_day_keeps_both_daily_regimes_normal()
+    {
+        var spec = new BaselineSpec(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 6, minimumDeviation: 5,
+            minimumRelativeDeviation: 0.25, learnInterval: TimeSpan.FromMinutes(5));
+        var b = new RobustBaseline(spec);
+        // One day of one-minute datapoints: idle 15 W at night (00-06), 40 W busy by day.
+        for (var m = 0; m < 1440; m++) b.Learn(m < 360 ? 15 + m % 2 : 40 + m % 3, T0.AddMinutes(m));
+        Assert.Equal(288, b.Count);
+        Assert.False(b.IsAnomalous(15));
+        Assert.False(b.IsAnomalous(42));
+        Assert.True(b.IsAnomalous(70));
+    }
+
+    [Fact]
+    public void Learn_interval_subsamples_by_sample_time()
+    {
+        var b = new RobustBaseline(Spec() with { });
+        var spaced = new RobustBaseline(new BaselineSpec(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 5, minimumDeviation: 0,
+            window: 16, minDatapoints: 10, learnInterval: TimeSpan.FromMinutes(5)));
+        for (var m = 0; m < 20; m++)
+        {
+            b.Learn(m, T0.AddMinutes(m));
+            spaced.Learn(m, T0.AddMinutes(m));
+        }
+        Assert.Equal(16, b.Count);
+        Assert.Equal([0f, 5f, 10f, 15f], spaced.Export().Values);
     }
 
     [Fact]
     public void Minimum_deviations_guard_a_constant_signal()
     {
         var b = new RobustBaseline(Spec(minDev: 2, rel: 0.5));
-        for (var i = 0; i < 10; i++) b.Learn(10);
+        for (var i = 0; i < 10; i++) b.Learn(10, T0);
         Assert.Equal(0, b.Mad);
         Assert.False(b.IsAnomalous(14.9));
         Assert.True(b.IsAnomalous(15.1));
@@ -52,7 +91,7 @@ public sealed class RobustBaselineTests
     public void Direction_decides_which_side_alarms(BaselineDirection direction, double value, bool anomalous)
     {
         var b = new RobustBaseline(Spec(direction, minDev: 5));
-        for (var i = 0; i < 10; i++) b.Learn(10);
+        for (var i = 0; i < 10; i++) b.Learn(10, T0);
         Assert.Equal(anomalous, b.IsAnomalous(value));
     }
 
@@ -60,8 +99,8 @@ public sealed class RobustBaselineTests
     public void Window_bounds_memory_and_forgets_old_datapoints()
     {
         var b = new RobustBaseline(Spec());
-        for (var i = 0; i < 16; i++) b.Learn(100);
-        for (var i = 0; i < 16; i++) b.Learn(10);
+        for (var i = 0; i < 16; i++) b.Learn(100, T0);
+        for (var i = 0; i < 16; i++) b.Learn(10, T0);
         Assert.Equal(16, b.Count);
         Assert.Equal(10, b.Median);
         Assert.Equal(16, b.Export().Values.Length);
@@ -72,13 +111,14 @@ public sealed class RobustBaselineTests
     {
         var b = new RobustBaseline(Spec());
         // 22 datapoints: the cached median/MAD were last recomputed at the 22nd (every 4 after the 10 to learn).
-        for (var i = 0; i < 22; i++) b.Learn(i);
+        for (var i = 0; i < 22; i++) b.Learn(i, T0);
         var snapshot = b.Export();
         Assert.Equal(Enumerable.Range(6, 16).Select(i => (float)i), snapshot.Values);
         var restored = new RobustBaseline(Spec());
         restored.Import(snapshot);
         Assert.Equal(b.Median, restored.Median);
         Assert.Equal(b.Mad, restored.Mad);
+        Assert.Equal(b.UpperFence, restored.UpperFence);
         Assert.Equal(snapshot.Values, restored.Export().Values);
     }
 
