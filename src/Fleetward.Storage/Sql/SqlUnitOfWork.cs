@@ -1,0 +1,87 @@
+using System.Data.Common;
+using Fleetward.Core.Ports;
+
+namespace Fleetward.Storage.Sql;
+
+/// <summary>
+/// A unit of work over one connection and one transaction. The repositories share it, so everything
+/// done through them commits or rolls back together. The SQL is written once for both engines.
+/// </summary>
+internal sealed class SqlUnitOfWork : IFleetUnitOfWork
+{
+    private readonly DbConnection _connection;
+    private readonly DbTransaction _transaction;
+    private readonly bool _readOnly;
+    private bool _finished;
+
+    public SqlUnitOfWork(DbConnection connection, DbTransaction transaction, bool readOnly)
+    {
+        _connection = connection;
+        _transaction = transaction;
+        _readOnly = readOnly;
+        var session = new SqlSession(connection, transaction);
+        Tokens = new SqlApiTokenRepository(session);
+        Devices = new SqlDeviceRepository(session);
+        Audit = new SqlAuditTrail(session);
+    }
+
+    public IApiTokenRepository Tokens { get; }
+    public IDeviceRepository Devices { get; }
+    public IAuditTrail Audit { get; }
+
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        if (_finished)
+        {
+            throw new InvalidOperationException("This unit of work has already been committed.");
+        }
+
+        _finished = true;
+        if (_readOnly)
+        {
+            await _transaction.RollbackAsync(cancellationToken);
+        }
+        else
+        {
+            await _transaction.CommitAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_finished)
+        {
+            _finished = true;
+            try
+            {
+                await _transaction.RollbackAsync();
+            }
+            catch (InvalidOperationException)
+            {
+                // The connection already ended the transaction (for example after a failed statement in PostgreSQL).
+            }
+        }
+
+        await _transaction.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
+}
+
+/// <summary>The connection and transaction that every repository of one unit of work runs its commands on.</summary>
+internal sealed record SqlSession(DbConnection Connection, DbTransaction Transaction)
+{
+    public Dapper.CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken) =>
+        new(sql, parameters, Transaction, cancellationToken: cancellationToken);
+}
+
+/// <summary>Timestamps are stored as Unix milliseconds (BIGINT) on both engines: exact, sortable and free of time-zone rules.</summary>
+internal static class UnixTime
+{
+    public static long ToMs(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
+
+    public static long? ToMs(DateTimeOffset? value) => value?.ToUnixTimeMilliseconds();
+
+    public static DateTimeOffset FromMs(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
+
+    public static DateTimeOffset? FromMs(long? value) => value is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+}
