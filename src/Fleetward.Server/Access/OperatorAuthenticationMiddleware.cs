@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fleetward.Core.Access;
 using Fleetward.Core.Audit;
 using Fleetward.Core.Ports;
 using Fleetward.Server.Hosting;
@@ -50,7 +51,7 @@ public sealed class OperatorAuthenticationMiddleware(
         }
 
         var ct = context.RequestAborted;
-        Core.Access.ApiToken? token;
+        ApiToken? token;
         await using (var read = await store.ReadAsync(ct))
         {
             token = await read.Tokens.GetAsync(secret.Id, ct);
@@ -122,7 +123,7 @@ public sealed class OperatorAuthenticationMiddleware(
         await ProblemWriter.WriteAsync(context, new Problem(decision.Refusal!, decision.Reason + "."));
     }
 
-    private async Task AuditRefusalAsync(HttpContext context, string tokenId, Core.Access.OperatorRole required, AccessDecision decision, DateTimeOffset now, CancellationToken ct)
+    private async Task AuditRefusalAsync(HttpContext context, string tokenId, OperatorRole required, AccessDecision decision, DateTimeOffset now, CancellationToken ct)
     {
         await using var work = await store.BeginAsync(ct);
         await work.Audit.AppendAsync(new AuditEvent("operator.access.refused", now, "token:" + tokenId,

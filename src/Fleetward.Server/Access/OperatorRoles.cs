@@ -3,7 +3,7 @@ using Fleetward.Core.Access;
 namespace Fleetward.Server.Access;
 
 /// <summary>
-/// Role names as they appear in the API and the CLI, and the privilege order between roles.
+/// The privilege order between operator roles (names are in <see cref="OperatorRoleNames"/>).
 /// </summary>
 /// <remarks>
 /// The order is deliberately not a straight line:
@@ -34,30 +34,6 @@ public static class OperatorRoles
         }
         // Auditor < Operator < ReleaseManager < Admin on the enum's numeric order.
         return granted > required;
-    }
-
-    public static string ToName(this OperatorRole role) => role switch
-    {
-        OperatorRole.Admin => "admin",
-        OperatorRole.ReleaseManager => "release-manager",
-        OperatorRole.Operator => "operator",
-        OperatorRole.Auditor => "auditor",
-        OperatorRole.Provisioner => "provisioner",
-        _ => throw new ArgumentOutOfRangeException(nameof(role), role, null),
-    };
-
-    public static bool TryParse(string? name, out OperatorRole role)
-    {
-        foreach (var candidate in All)
-        {
-            if (string.Equals(candidate.ToName(), name, StringComparison.Ordinal))
-            {
-                role = candidate;
-                return true;
-            }
-        }
-        role = default;
-        return false;
     }
 
     public static string NameList => string.Join(", ", All.Select(r => r.ToName()));

@@ -27,7 +27,7 @@ public sealed class TokenEndpoints : IServerModule
     private static async Task<IResult> CreateAsync(HttpContext context, ApiTokenIssuer issuer)
     {
         var request = await JsonBody.ReadAsync<CreateTokenRequest>(context.Request);
-        if (!OperatorRoles.TryParse(request.Role, out var role))
+        if (!OperatorRoleNames.TryParse(request.Role, out var role))
         {
             throw ProblemException.Validation("$.role", $"role must be one of {OperatorRoles.NameList}; got '{request.Role}'.");
         }
