@@ -128,3 +128,15 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 }
+
+/// <summary>One server shared by the tests of a class (xunit class fixture), for tests that do not change shared state.</summary>
+public abstract class TestServerFixture : IAsyncLifetime
+{
+    public TestServer Server { get; private set; } = null!;
+
+    protected virtual IReadOnlyList<IServerModule> Modules => [];
+
+    public async Task InitializeAsync() => Server = await TestServer.StartAsync(Modules);
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}

@@ -77,7 +77,8 @@ public static class JsonBody
     private static string FieldOf(JsonException exception)
     {
         var path = string.IsNullOrEmpty(exception.Path) ? "$" : exception.Path;
-        if (IsMissingRequired(exception) && QuotedName(exception.Message) is { } member)
+        var including = exception.Message.IndexOf("including:", StringComparison.Ordinal);
+        if (IsMissingRequired(exception) && including >= 0 && QuotedName(exception.Message[including..]) is { } member)
         {
             return path + "." + member;
         }
