@@ -1,0 +1,203 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Fleetward.Server.Configuration;
+
+/// <summary>Which database backs the server.</summary>
+public enum StorageEngine
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>The server's configuration as read from the data directory's fleetward.json, paths resolved.</summary>
+public sealed record ServerConfiguration(
+    Uri OperatorUrl,
+    Uri DeviceUrl,
+    StorageEngine Engine,
+    string SqlitePath,
+    string? PostgresConnectionString,
+    string OperatorCertificatePath,
+    string OperatorKeyPath);
+
+/// <summary>
+/// A configuration file that cannot be used; <see cref="Key"/> names the offending key (dotted
+/// path) or is null when the file as a whole is at fault.
+/// </summary>
+public sealed class ConfigurationException(string file, string? key, string problem, Exception? cause = null)
+    : Exception(key is null ? $"{file}: {problem}" : $"{file}: key '{key}': {problem}", cause)
+{
+    public string File { get; } = file;
+
+    public string? Key { get; } = key;
+}
+
+/// <summary>
+/// Reads and writes fleetward.json. Reading is strict (unknown keys, wrong types and missing keys
+/// are errors naming the key) because a typo in a security setting must not silently fall back to
+/// a default. Version 1 layout:
+/// <code>
+/// { "version": 1,
+///   "listeners": { "operatorUrl": "https://127.0.0.1:8443", "deviceUrl": "https://127.0.0.1:8444" },
+///   "storage": { "engine": "sqlite", "sqlitePath": "fleetward.db", "postgresConnectionString": null },
+///   "tls": { "operatorCertificate": "operator.crt", "operatorKey": "operator.key" } }
+/// </code>
+/// </summary>
+public static class ConfigurationFile
+{
+    public const int CurrentVersion = 1;
+
+    public static ServerConfiguration Load(DataDirectory directory)
+    {
+        var file = directory.ConfigurationPath;
+        JsonNode? root;
+        try
+        {
+            var bytes = System.IO.File.ReadAllBytes(file);
+            root = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (FileNotFoundException exception)
+        {
+            throw new ConfigurationException(file, null, "the file does not exist; run 'fleetward init --data " + directory.Root + "' first.", exception);
+        }
+        catch (JsonException exception)
+        {
+            throw new ConfigurationException(file, null, $"not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).", exception);
+        }
+        var reader = new Reader(file);
+        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls"]);
+        var version = reader.Int(top["version"], "version");
+        if (version != CurrentVersion)
+        {
+            throw new ConfigurationException(file, "version", $"this binary reads version {CurrentVersion}, the file is version {version}.");
+        }
+        var listeners = reader.Object(top["listeners"], "listeners", ["operatorUrl", "deviceUrl"]);
+        var storage = reader.Object(top["storage"], "storage", ["engine", "sqlitePath", "postgresConnectionString"]);
+        var tls = reader.Object(top["tls"], "tls", ["operatorCertificate", "operatorKey"]);
+
+        var engineName = reader.String(storage["engine"], "storage.engine");
+        var engine = engineName switch
+        {
+            "sqlite" => StorageEngine.Sqlite,
+            "postgres" => StorageEngine.Postgres,
+            _ => throw new ConfigurationException(file, "storage.engine", $"must be \"sqlite\" or \"postgres\", got \"{engineName}\"."),
+        };
+        var sqlitePath = reader.String(storage["sqlitePath"], "storage.sqlitePath");
+        var postgres = reader.OptionalString(storage, "postgresConnectionString", "storage.postgresConnectionString");
+        if (engine == StorageEngine.Postgres && string.IsNullOrWhiteSpace(postgres))
+        {
+            throw new ConfigurationException(file, "storage.postgresConnectionString", "is required when storage.engine is \"postgres\".");
+        }
+
+        return new ServerConfiguration(
+            reader.HttpsUrl(listeners["operatorUrl"], "listeners.operatorUrl"),
+            reader.HttpsUrl(listeners["deviceUrl"], "listeners.deviceUrl"),
+            engine,
+            directory.Resolve(sqlitePath),
+            postgres,
+            directory.Resolve(reader.String(tls["operatorCertificate"], "tls.operatorCertificate")),
+            directory.Resolve(reader.String(tls["operatorKey"], "tls.operatorKey")));
+    }
+
+    /// <summary>Writes a new configuration file (never overwrites), mode 0600 since it may hold a database password.</summary>
+    public static void Create(DataDirectory directory, Uri operatorUrl, Uri deviceUrl, string? postgresConnectionString)
+    {
+        var document = new JsonObject
+        {
+            ["version"] = CurrentVersion,
+            ["listeners"] = new JsonObject
+            {
+                ["operatorUrl"] = operatorUrl.GetLeftPart(UriPartial.Authority),
+                ["deviceUrl"] = deviceUrl.GetLeftPart(UriPartial.Authority),
+            },
+            ["storage"] = new JsonObject
+            {
+                ["engine"] = postgresConnectionString is null ? "sqlite" : "postgres",
+                ["sqlitePath"] = Path.GetFileName(directory.DefaultDatabasePath),
+                ["postgresConnectionString"] = postgresConnectionString,
+            },
+            ["tls"] = new JsonObject
+            {
+                ["operatorCertificate"] = Path.GetFileName(directory.OperatorCertificatePath),
+                ["operatorKey"] = Path.GetFileName(directory.OperatorKeyPath),
+            },
+        };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using var stream = new FileStream(directory.ConfigurationPath, options);
+        stream.Write(Encoding.UTF8.GetBytes(document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"));
+    }
+
+    private sealed class Reader(string file)
+    {
+        public JsonObject Object(JsonNode? node, string key, string[] allowed)
+        {
+            if (node is not JsonObject obj)
+            {
+                throw new ConfigurationException(file, key == "$" ? null : key, node is null ? "is missing." : "must be a JSON object.");
+            }
+            foreach (var (name, _) in obj)
+            {
+                if (!allowed.Contains(name, StringComparer.Ordinal))
+                {
+                    throw new ConfigurationException(file, key == "$" ? name : key + "." + name, $"unknown key; expected one of {string.Join(", ", allowed)}.");
+                }
+            }
+            return obj;
+        }
+
+        public string String(JsonNode? node, string key)
+        {
+            if (node is null)
+            {
+                throw new ConfigurationException(file, key, "is missing.");
+            }
+            if (node.GetValueKind() != JsonValueKind.String)
+            {
+                throw new ConfigurationException(file, key, "must be a string.");
+            }
+            var value = node.GetValue<string>();
+            return string.IsNullOrWhiteSpace(value) ? throw new ConfigurationException(file, key, "must not be empty.") : value;
+        }
+
+        public string? OptionalString(JsonObject parent, string name, string key)
+        {
+            if (!parent.TryGetPropertyValue(name, out var node) || node is null)
+            {
+                return null;
+            }
+            return String(node, key);
+        }
+
+        public int Int(JsonNode? node, string key)
+        {
+            if (node is null)
+            {
+                throw new ConfigurationException(file, key, "is missing.");
+            }
+            if (node.GetValueKind() != JsonValueKind.Number || !node.AsValue().TryGetValue<int>(out var value))
+            {
+                throw new ConfigurationException(file, key, "must be an integer.");
+            }
+            return value;
+        }
+
+        public Uri HttpsUrl(JsonNode? node, string key)
+        {
+            var text = String(node, key);
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var url))
+            {
+                throw new ConfigurationException(file, key, $"must be an https:// URL, got \"{text}\".");
+            }
+            if (!Options.ServerOptions.TryGetEndPoint(url, out _, out var error))
+            {
+                throw new ConfigurationException(file, key, error);
+            }
+            return url;
+        }
+    }
+}
