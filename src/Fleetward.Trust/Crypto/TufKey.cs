@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Fleetward.Trust.Encoding;
+using Fleetward.Trust.Canonical;
 
 namespace Fleetward.Trust.Crypto;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fleetward.Trust.Crypto;
-using Fleetward.Trust.Encoding;
+using Fleetward.Trust.Canonical;
 
 namespace Fleetward.Trust.Tuf;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Fleetward.Trust.Encoding;
+using Fleetward.Trust.Canonical;
 
 namespace Fleetward.Trust.Tests.Crypto;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Fleetward.Trust.Encoding;
+namespace Fleetward.Trust.Canonical;
 
 /// <summary>
 /// OLPC canonical JSON as TUF (spec 4.2 "canonical-json") and securesystemslib/tuf-js use it: signatures are made over
