@@ -17,15 +17,6 @@ public sealed class InMemoryMerkleNodeStore : IMerkleNodeStore
     private readonly List<long> _counts = [];
     private readonly Lock _gate = new();
 
-    /// <summary>Number of nodes stored at <paramref name="level"/>; level 0 is the number of leaves.</summary>
-    public long CountAt(int level)
-    {
-        lock (_gate)
-        {
-            return level < _counts.Count ? _counts[level] : 0;
-        }
-    }
-
     public ValueTask<IReadOnlyList<byte[]>> GetNodesAsync(IReadOnlyList<MerkleNodeId> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);

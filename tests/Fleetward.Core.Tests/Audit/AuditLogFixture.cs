@@ -22,7 +22,6 @@ internal sealed class AuditLogFixture
     public Ed25519NoteSigner Signer { get; }
     public Dictionary<long, byte[]> Roots { get; }
     public NoteVerifierKey Key => Signer.VerifierKey;
-    public long Size => Leaves.Count;
 
     public static AuditLogFixture Create(int count)
     {

@@ -269,6 +269,29 @@ public sealed class AuditLogVerifierTests
         Assert.Equal(AuditLogBreak.InconsistentWithTrusted, result.Break);
     }
 
+    [Fact]
+    public async Task Every_single_changed_entry_in_logs_up_to_17_entries_is_named_exactly_by_each_locator()
+    {
+        for (var size = 1; size <= 17; size++)
+        {
+            var log = AuditLogFixture.Create(size);
+            var online = new AuditLogVerifier(new MerkleNodeAuditProofSource(log.Nodes));
+            var checkpoint = log.CheckpointNote(size);
+            for (var changed = 0; changed < size; changed++)
+            {
+                var entries = log.Entries(storedHashes: true);
+                entries[changed] = entries[changed] with { Leaf = AuditLogFixture.Forged(changed) };
+                var withoutHashes = entries.Select(e => e with { StoredLeafHash = null }).ToList();
+
+                var offline = await new AuditLogVerifier().VerifyAsync(new AuditLogVerificationRequest(checkpoint, log.Key, entries));
+                var bisected = await online.VerifyAsync(new AuditLogVerificationRequest(checkpoint, log.Key, withoutHashes));
+
+                Assert.Equal(changed, offline.FirstBrokenIndex);
+                Assert.Equal(changed, bisected.FirstBrokenIndex);
+            }
+        }
+    }
+
     private sealed class CountingProofSource(IAuditProofSource inner) : IAuditProofSource
     {
         public int ConsistencyRequests { get; private set; }

@@ -30,6 +30,18 @@ public sealed class Rfc6962VectorTests
         Assert.Equal(MerkleTestData.Hex(node.GetProperty("hash")), System.Security.Cryptography.SHA256.HashData(input));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1023)]
+    [InlineData(1024)]
+    [InlineData(70_000)]
+    public void Leaf_hash_is_sha256_of_0x00_and_the_leaf_at_any_size(int length)
+    {
+        var leaf = Enumerable.Range(0, length).Select(i => (byte)i).ToArray();
+
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(new byte[] { 0 }.Concat(leaf).ToArray()), MerkleHasher.HashLeaf(leaf));
+    }
+
     [Fact]
     public void Node_hash_refuses_children_that_are_not_hashes()
     {

@@ -42,6 +42,34 @@ public sealed class CheckpointTests
         Assert.Equal(Convert.FromBase64String("5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo="), result.Checkpoint.RootHash);
     }
 
+    // Real ECDSA (type 0x02) checkpoints: Sigstore Rekor (one with a "Timestamp:" extension line and an origin
+    // containing spaces) and the Pixel binary transparency log, with their published verifier keys.
+    private const string RekorKey = "rekor.sigstore.dev+c0d23d6a+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNhtmPtrWm3U1eQXBogSMdGvXwBcK5AW5i0hrZLOC96l+smGNM7nwZ4QvFK/4sueRoVj//QP22Ni4Qt9DPfkWLc=";
+    private const string PixelKey = "pixel6_transparency_log+91c16e30+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABN+4x0Jk1yTwvLFI9A4NDdGZcX0aiWVdWM5XJVy0M4VWD3AvyW5Q6Hs9A0mcDkpUoYgn+KKPNzFC0H3nN3q6JQ8=";
+
+    [Theory]
+    [InlineData(RekorKey, "Rekor\n798034\nf+7CoKgXKE/tNys9TTXcr/ad6U/K3xvznmzew9y6SP0=\n\n\u2014 rekor.sigstore.dev wNI9ajBEAiARInWIWyCdyG27CO6LPnPekyw20qO0YJfoaPaowGp/XgIgc+qEHS3+GKVClgqq20uDLet7MCoTURUCRdxwWBHHufk=\n", 798034, 0)]
+    [InlineData(RekorKey, "rekor.sigstore.dev - 2605736670972794746\n21428036\nrxnoKyFZlJ7/R6bMh/d3lcqwKqAy5CL1LcNBJP17kgQ=\nTimestamp: 1688058656037355364\n\n\u2014 rekor.sigstore.dev wNI9ajBFAiEAuDk7uu5Ae8Own/MjhSZNuVzbLuYH2jBMxbSA0WaNDNACIDV4reKpYiOpkwtvazCClnpUuduF2o/th2xR3gRZAUU4\n", 21428036, 1)]
+    [InlineData(PixelKey, "DEFAULT\n10\nbsWRucJU5xJPHb5eBdOm6+DM+VelCZBuvtI3sHERJ9Y=\n\n\u2014 pixel6_transparency_log kcFuMDBFAiEAhqMAP8P6qf6QxtUJhzMhbN+MbZ9dwfUHzGQJmffJHtoCIGD0cNe47dHWBoPwYdgBCepB06/+g5O1FmYjXl06owL4\n", 10, 0)]
+    public void Real_ecdsa_checkpoints_verify(string vkey, string note, long size, int extensions)
+    {
+        var result = Checkpoint.Open(note, NoteVerifierKey.Parse(vkey));
+
+        Assert.True(result.IsValid, result.Reason);
+        Assert.Equal(size, result.Checkpoint!.TreeSize);
+        Assert.Equal(extensions, result.Checkpoint.Extensions.Count);
+    }
+
+    [Fact]
+    public void Real_ecdsa_checkpoint_with_another_root_is_refused()
+    {
+        var note = "Rekor\n798034\nf+7CoKgXKE/tNys9TTXcr/ad6U/K3xvznmzew9y6SP0=\n\n\u2014 rekor.sigstore.dev wNI9ajBEAiARInWIWyCdyG27CO6LPnPekyw20qO0YJfoaPaowGp/XgIgc+qEHS3+GKVClgqq20uDLet7MCoTURUCRdxwWBHHufk=\n";
+
+        var result = Checkpoint.Open(note.Replace("f+7C", "g+7C"), NoteVerifierKey.Parse(RekorKey));
+
+        Assert.Equal(NoteError.BadSignature, result.Error);
+    }
+
     [Fact]
     public void Real_go_checksum_database_checkpoint_with_another_size_is_refused()
     {

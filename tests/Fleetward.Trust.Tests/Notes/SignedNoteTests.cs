@@ -96,6 +96,17 @@ public sealed class SignedNoteTests
     }
 
     [Fact]
+    public void Ecdsa_p384_signs_with_sha256_as_type_0x02_requires()
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        var signer = new EcdsaNoteSigner("fleetward.test/log", ecdsa);
+        var note = SignedNote.Sign("hello\n", signer);
+
+        Assert.True(ecdsa.VerifyHash(SHA256.HashData("hello\n"u8), note.Signatures[0].Signature, DSASignatureFormat.Rfc3279DerSequence));
+        Assert.True(SignedNote.Open(note.ToString(), [signer.VerifierKey]).IsValid);
+    }
+
+    [Fact]
     public void Ecdsa_on_an_unassigned_curve_is_refused()
     {
         using var ecdsa = ECDsa.Create(ECCurve.CreateFromFriendlyName("brainpoolP256r1"));
