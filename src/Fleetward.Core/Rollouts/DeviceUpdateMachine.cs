@@ -268,3 +268,37 @@ public static class DeviceUpdateMachine
     private static DeviceUpdateTransition Refuse(DeviceAssignment a, string code, string message) =>
         new(a, null, false, new DeviceUpdateRefusal(code, message), false);
 }
+
+/// <summary>Stable text names of device update statuses, as stored and as shown in the API.</summary>
+public static class DeviceUpdateStatusNames
+{
+    public static string ToName(this DeviceUpdateStatus status) => status switch
+    {
+        DeviceUpdateStatus.Assigned => "assigned",
+        DeviceUpdateStatus.Downloading => "downloading",
+        DeviceUpdateStatus.Downloaded => "downloaded",
+        DeviceUpdateStatus.Installing => "installing",
+        DeviceUpdateStatus.Rebooting => "rebooting",
+        DeviceUpdateStatus.Verifying => "verifying",
+        DeviceUpdateStatus.Succeeded => "succeeded",
+        DeviceUpdateStatus.Failed => "failed",
+        DeviceUpdateStatus.RollbackPending => "rollback-pending",
+        DeviceUpdateStatus.RolledBack => "rolled-back",
+        DeviceUpdateStatus.Withdrawn => "withdrawn",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    public static bool TryParse(string? name, out DeviceUpdateStatus status)
+    {
+        foreach (var candidate in Enum.GetValues<DeviceUpdateStatus>())
+        {
+            if (candidate.ToName() == name)
+            {
+                status = candidate;
+                return true;
+            }
+        }
+        status = default;
+        return false;
+    }
+}
