@@ -57,6 +57,22 @@ public class RolloutPlannerTests
         Assert.Equal(20_000, counts.Sum());
     }
 
+    [Fact]
+    public void Planning_allocates_nothing_per_device()
+    {
+        var planner = new RolloutPlanner(RolloutSamples.Definition(selection: new DeviceSelection(model: "rover", tags: ["eu"])));
+        var fleet = Enumerable.Range(0, 10_000).Select(i => RolloutSamples.Device(i % 2 == 0 ? $"dev-{i:D6}" : $"gerät-{i:D6}", "rover", "1.0.0", "eu", "lab")).ToArray();
+        planner.CountRings(fleet); // warm up
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var counts = planner.CountRings(fleet);
+        var selected = 0;
+        foreach (var _ in planner.SelectRing(fleet, 0))
+            selected++;
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(counts[0], selected);
+        Assert.True(allocated < 1024, $"{allocated} bytes for 10,000 devices");
+    }
+
     [Theory]
     [InlineData(0, 0)]
     [InlineData(99, 0)]
