@@ -108,6 +108,7 @@ public static class DeviceUpdateRefusalCodes
     public const string StaleReport = "stale-report";
     public const string NotAPhase = "not-a-phase";
     public const string AssignmentFinished = "assignment-finished";
+    public const string RollbackPending = "rollback-pending";
     public const string NotInProgress = "not-in-progress";
     public const string InstallStarted = "install-started";
     public const string NoRollbackOrdered = "no-rollback-ordered";
@@ -162,6 +163,8 @@ public static class DeviceUpdateMachine
             return Refuse(a, DeviceUpdateRefusalCodes.NotAPhase, $"{phase} is not a progress phase a device reports");
         if (phase == a.Status)
             return Unchanged(a);
+        if (a.Status == DeviceUpdateStatus.RollbackPending)
+            return Refuse(a, DeviceUpdateRefusalCodes.RollbackPending, $"device was ordered back to {a.PreviousVersion}; report of {phase} ignored");
         if (!a.IsInProgress)
             return Refuse(a, DeviceUpdateRefusalCodes.AssignmentFinished, $"assignment is {a.Status}; report of {phase} ignored");
         if (phase < a.Status)

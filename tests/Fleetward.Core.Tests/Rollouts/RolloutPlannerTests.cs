@@ -156,6 +156,18 @@ public class RolloutPlannerTests
     }
 
     [Fact]
+    public void Completed_rollout_still_assigns_a_straggler_of_any_ring()
+    {
+        var definition = RolloutSamples.Definition();
+        var (planner, _, later) = CanaryAndLater(definition);
+        var completed = Running(definition) with { Status = RolloutStatus.Completed, CurrentRing = 2 };
+        Assert.Equal(AssignmentVerdict.Assign, planner.Decide(completed, later, GateDecision.Allow, RolloutSamples.T0, 0).Verdict);
+        Assert.Single(planner.PlanAssignments(completed, [later], _ => GateDecision.Allow, RolloutSamples.T0, 0));
+        var cancelled = completed with { Status = RolloutStatus.Cancelled };
+        Assert.Equal(AssignmentVerdict.RolloutNotRunning, planner.Decide(cancelled, later, GateDecision.Allow, RolloutSamples.T0, 0).Verdict);
+    }
+
+    [Fact]
     public void Unselected_device_is_not_assigned()
     {
         var definition = RolloutSamples.Definition(selection: new DeviceSelection(model: "arm"));
