@@ -30,7 +30,7 @@ public sealed record DeviceInstruction(DeviceInstructionKind Kind, ReleaseRefere
     /// Rules: a rollback order is always passed on (returning to the old release is safe even for a refused device).
     /// A finished assignment needs nothing. An attempt in progress continues only while the zero-trust gate
     /// allows it and the rollout has not aborted. An attempt not yet started additionally waits while the rollout
-    /// is not running and while no maintenance window is open.
+    /// accepts no assignments (paused, cancelled) and while no maintenance window is open.
     /// </summary>
     public static DeviceInstruction For(RolloutDefinition definition, RolloutState rollout, DeviceAssignment assignment, GateDecision gate, DateTimeOffset now)
     {
@@ -50,7 +50,7 @@ public sealed record DeviceInstruction(DeviceInstructionKind Kind, ReleaseRefere
 
         if (assignment.Status == DeviceUpdateStatus.Assigned)
         {
-            if (rollout.Status != RolloutStatus.Running)
+            if (!rollout.AcceptsAssignments)
                 return Hold(AssignmentVerdict.RolloutNotRunning);
             if (!definition.Maintenance.Permits(definition.Release, now))
                 return Hold(AssignmentVerdict.OutsideMaintenanceWindow);

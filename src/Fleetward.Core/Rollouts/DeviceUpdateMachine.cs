@@ -108,6 +108,7 @@ public static class DeviceUpdateRefusalCodes
     public const string StaleReport = "stale-report";
     public const string NotAPhase = "not-a-phase";
     public const string AssignmentFinished = "assignment-finished";
+    public const string RollbackPending = "rollback-pending";
     public const string NotInProgress = "not-in-progress";
     public const string InstallStarted = "install-started";
     public const string NoRollbackOrdered = "no-rollback-ordered";
@@ -162,6 +163,8 @@ public static class DeviceUpdateMachine
             return Refuse(a, DeviceUpdateRefusalCodes.NotAPhase, $"{phase} is not a progress phase a device reports");
         if (phase == a.Status)
             return Unchanged(a);
+        if (a.Status == DeviceUpdateStatus.RollbackPending)
+            return Refuse(a, DeviceUpdateRefusalCodes.RollbackPending, $"device was ordered back to {a.PreviousVersion}; report of {phase} ignored");
         if (!a.IsInProgress)
             return Refuse(a, DeviceUpdateRefusalCodes.AssignmentFinished, $"assignment is {a.Status}; report of {phase} ignored");
         if (phase < a.Status)
@@ -267,4 +270,38 @@ public static class DeviceUpdateMachine
 
     private static DeviceUpdateTransition Refuse(DeviceAssignment a, string code, string message) =>
         new(a, null, false, new DeviceUpdateRefusal(code, message), false);
+}
+
+/// <summary>Stable text names of device update statuses, as stored and as shown in the API.</summary>
+public static class DeviceUpdateStatusNames
+{
+    public static string ToName(this DeviceUpdateStatus status) => status switch
+    {
+        DeviceUpdateStatus.Assigned => "assigned",
+        DeviceUpdateStatus.Downloading => "downloading",
+        DeviceUpdateStatus.Downloaded => "downloaded",
+        DeviceUpdateStatus.Installing => "installing",
+        DeviceUpdateStatus.Rebooting => "rebooting",
+        DeviceUpdateStatus.Verifying => "verifying",
+        DeviceUpdateStatus.Succeeded => "succeeded",
+        DeviceUpdateStatus.Failed => "failed",
+        DeviceUpdateStatus.RollbackPending => "rollback-pending",
+        DeviceUpdateStatus.RolledBack => "rolled-back",
+        DeviceUpdateStatus.Withdrawn => "withdrawn",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    public static bool TryParse(string? name, out DeviceUpdateStatus status)
+    {
+        foreach (var candidate in Enum.GetValues<DeviceUpdateStatus>())
+        {
+            if (candidate.ToName() == name)
+            {
+                status = candidate;
+                return true;
+            }
+        }
+        status = default;
+        return false;
+    }
 }

@@ -23,6 +23,27 @@ public enum ErrorThresholdAction
     Abort,
 }
 
+/// <summary>Stable text names of error-threshold actions, as stored and as shown in the API.</summary>
+public static class ErrorThresholdActionNames
+{
+    public static string ToName(this ErrorThresholdAction action) => action switch
+    {
+        ErrorThresholdAction.Pause => "pause",
+        ErrorThresholdAction.Abort => "abort",
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
+    };
+
+    public static bool TryParse(string? name, out ErrorThresholdAction action)
+    {
+        switch (name)
+        {
+            case "pause": action = ErrorThresholdAction.Pause; return true;
+            case "abort": action = ErrorThresholdAction.Abort; return true;
+            default: action = default; return false;
+        }
+    }
+}
+
 /// <summary>
 /// When failures in the active ring stop the rollout. Trips once at least <see cref="FailedCount"/> devices
 /// of the ring failed, or once at least <see cref="FailedPercent"/> of the ring's finished devices failed and

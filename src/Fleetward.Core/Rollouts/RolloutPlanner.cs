@@ -49,7 +49,7 @@ public readonly record struct PlannedAssignment(string DeviceId, int RingIndex, 
 /// <summary>
 /// Decides which devices belong to which ring and which may be assigned now. Works on streams of
 /// <see cref="DeviceFacts"/> without per-device allocations, so planning over a million devices is one pass.
-/// The rules, in order: the rollout is running; the device is selected, not already on the release, and runs no
+/// The rules, in order: the rollout is running (or completed, for stragglers); the device is selected, not already on the release, and runs no
 /// higher security version than the release (the device's TUF client refuses a downgrade anyway; the server does
 /// not even ask); its ring is open; the zero-trust gate allows it; a maintenance window is open (or a security release bypasses
 /// them); the rate limit has room.
@@ -134,7 +134,7 @@ public sealed class RolloutPlanner
         ArgumentNullException.ThrowIfNull(gate);
         var bucket = _cohort.BucketOf(device.Id);
         var ring = RingOfBucket(bucket);
-        var verdict = state.Status == RolloutStatus.Running
+        var verdict = state.AcceptsAssignments
             ? CheapVerdict(state.OpenBucketLimit(_definition), device, bucket)
             : AssignmentVerdict.RolloutNotRunning;
         if (verdict == AssignmentVerdict.Assign && !gate.Allowed)
@@ -162,7 +162,7 @@ public sealed class RolloutPlanner
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(unassigned);
         ArgumentNullException.ThrowIfNull(gate);
-        if (state.Status != RolloutStatus.Running || !_definition.Maintenance.Permits(_definition.Release, now))
+        if (!state.AcceptsAssignments || !_definition.Maintenance.Permits(_definition.Release, now))
             return [];
         var budget = RateBudget(assignedInLastMinute);
         return budget <= 0 ? [] : Plan(state, unassigned, gate, budget, onGateRefused);

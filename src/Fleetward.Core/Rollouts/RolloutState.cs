@@ -83,11 +83,21 @@ public sealed record RolloutState(
     public bool IsFinal => Status is RolloutStatus.Completed or RolloutStatus.Aborted or RolloutStatus.Cancelled;
 
     /// <summary>
-    /// Devices whose cohort bucket is below this limit may be assigned; 0 when none may. Only a running
-    /// rollout hands out assignments, and only up to the newest activated ring.
+    /// True while new devices may be assigned: when running, and after completion, so devices that were offline
+    /// during the rollout still get the release when they next check in.
     /// </summary>
-    public int OpenBucketLimit(RolloutDefinition definition) =>
-        Status == RolloutStatus.Running ? definition.BucketLimit(CurrentRing) : 0;
+    public bool AcceptsAssignments => Status is RolloutStatus.Running or RolloutStatus.Completed;
+
+    /// <summary>
+    /// Devices whose cohort bucket is below this limit may be assigned; 0 when none may. Up to the newest activated
+    /// ring while running; every bucket once completed.
+    /// </summary>
+    public int OpenBucketLimit(RolloutDefinition definition) => Status switch
+    {
+        RolloutStatus.Running => definition.BucketLimit(CurrentRing),
+        RolloutStatus.Completed => RolloutDefinition.BucketCount,
+        _ => 0,
+    };
 }
 
 /// <summary>Stable text names of rollout and ring statuses, as stored and as shown in the API.</summary>

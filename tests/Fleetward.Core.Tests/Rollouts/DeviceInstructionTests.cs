@@ -59,6 +59,13 @@ public class DeviceInstructionTests
     }
 
     [Fact]
+    public void Completed_rollout_lets_a_straggler_install_and_cancelled_holds_it()
+    {
+        Assert.Equal(DeviceInstructionKind.Install, For(RolloutStatus.Completed, DeviceUpdateStatus.Assigned).Kind);
+        Assert.Equal(DeviceInstructionKind.Hold, For(RolloutStatus.Cancelled, DeviceUpdateStatus.Assigned).Kind);
+    }
+
+    [Fact]
     public void Aborted_rollout_holds_devices_not_yet_ordered_back()
     {
         Assert.Equal("rollout-not-running", For(RolloutStatus.Aborted, DeviceUpdateStatus.Installing).Reason);

@@ -272,6 +272,13 @@ public class DeviceUpdateMachineTests
     }
 
     [Fact]
+    public void Progress_after_a_rollback_order_is_refused()
+    {
+        var pending = Apply(At(DeviceUpdateStatus.Verifying), new DeviceRollbackOrdered(), T0.AddHours(1)).Assignment;
+        AssertRefused(Apply(pending, new DevicePhaseReported(DeviceUpdateStatus.Succeeded), T0.AddHours(2)), pending, DeviceUpdateRefusalCodes.RollbackPending);
+    }
+
+    [Fact]
     public void Rollback_completion_without_an_order_is_refused()
     {
         var succeeded = At(DeviceUpdateStatus.Succeeded);

@@ -57,6 +57,22 @@ public class RolloutPlannerTests
         Assert.Equal(20_000, counts.Sum());
     }
 
+    [Fact]
+    public void Planning_allocates_nothing_per_device()
+    {
+        var planner = new RolloutPlanner(RolloutSamples.Definition(selection: new DeviceSelection(model: "rover", tags: ["eu"])));
+        var fleet = Enumerable.Range(0, 10_000).Select(i => RolloutSamples.Device(i % 2 == 0 ? $"dev-{i:D6}" : $"gerät-{i:D6}", "rover", "1.0.0", "eu", "lab")).ToArray();
+        planner.CountRings(fleet); // warm up
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var counts = planner.CountRings(fleet);
+        var selected = 0;
+        foreach (var _ in planner.SelectRing(fleet, 0))
+            selected++;
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(counts[0], selected);
+        Assert.True(allocated < 1024, $"{allocated} bytes for 10,000 devices");
+    }
+
     [Theory]
     [InlineData(0, 0)]
     [InlineData(99, 0)]
@@ -137,6 +153,18 @@ public class RolloutPlannerTests
         var paused = Running(definition) with { Status = RolloutStatus.Paused };
         Assert.Equal(AssignmentVerdict.RolloutNotRunning, planner.Decide(paused, canary, GateDecision.Allow, RolloutSamples.T0, 0).Verdict);
         Assert.Equal(AssignmentVerdict.RolloutNotRunning, planner.Decide(RolloutState.Draft(definition, RolloutSamples.T0), canary, GateDecision.Allow, RolloutSamples.T0, 0).Verdict);
+    }
+
+    [Fact]
+    public void Completed_rollout_still_assigns_a_straggler_of_any_ring()
+    {
+        var definition = RolloutSamples.Definition();
+        var (planner, _, later) = CanaryAndLater(definition);
+        var completed = Running(definition) with { Status = RolloutStatus.Completed, CurrentRing = 2 };
+        Assert.Equal(AssignmentVerdict.Assign, planner.Decide(completed, later, GateDecision.Allow, RolloutSamples.T0, 0).Verdict);
+        Assert.Single(planner.PlanAssignments(completed, [later], _ => GateDecision.Allow, RolloutSamples.T0, 0));
+        var cancelled = completed with { Status = RolloutStatus.Cancelled };
+        Assert.Equal(AssignmentVerdict.RolloutNotRunning, planner.Decide(cancelled, later, GateDecision.Allow, RolloutSamples.T0, 0).Verdict);
     }
 
     [Fact]
