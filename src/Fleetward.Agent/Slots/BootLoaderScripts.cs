@@ -45,25 +45,20 @@ public static class BootLoaderScripts
     }
 
     /// <summary>
-    /// A grub.cfg that reads the variables from grubenv, counts trial boots, falls back past the limit and
-    /// saves the result with <c>save_env</c> (which needs grubenv on a plain file system, not LVM/RAID/btrfs).
+    /// The slot-selection part of grub.cfg: reads the variables from grubenv (<paramref name="environmentFile"/>;
+    /// GRUB's default is the grubenv next to grub.cfg), counts trial boots, falls back past the limit and saves
+    /// the result with <c>save_env</c> (which needs grubenv on a plain file system, not LVM/RAID/btrfs).
+    /// Afterwards the slot variable names the slot to boot.
     /// </summary>
-    /// <param name="rootA">GRUB device of slot A, e.g. "(hd0,gpt2)"; <paramref name="linuxRootA"/> its Linux name.</param>
-    public static string GrubConfig(
-        string rootA,
-        string rootB,
-        string linuxRootA,
-        string linuxRootB,
-        string slotVariable = BootEnvironment.DefaultSlotVariable,
-        string kernel = "/boot/vmlinuz",
-        string initrd = "/boot/initrd.img")
+    public static string GrubSlotSelection(string slotVariable = BootEnvironment.DefaultSlotVariable, string? environmentFile = null)
     {
         const string count = BootEnvironment.BootCountVariable;
         const string limit = BootEnvironment.BootLimitVariable;
         const string upgrade = BootEnvironment.UpgradeAvailableVariable;
+        var file = environmentFile is null ? "" : $"-f {environmentFile} ";
         var script = new StringBuilder();
         script.Append($"set {slotVariable}=a\nset {upgrade}=0\nset {count}=0\nset {limit}=3\n");
-        script.Append($"load_env {slotVariable} {upgrade} {count} {limit}\n");
+        script.Append($"load_env {file}{slotVariable} {upgrade} {count} {limit}\n");
         script.Append($"if [ \"${{{upgrade}}}\" = \"1\" ]; then\n");
         for (var step = 0; step <= GrubMaxBootLimit; step++)
         {
@@ -75,8 +70,23 @@ public static class BootLoaderScripts
         script.Append($"    if [ \"${{{slotVariable}}}\" = \"b\" ]; then set {slotVariable}=a; else set {slotVariable}=b; fi\n");
         script.Append($"    set {upgrade}=0\n");
         script.Append("  fi\n");
-        script.Append($"  save_env {slotVariable} {upgrade} {count}\n");
+        script.Append($"  save_env {file}{slotVariable} {upgrade} {count}\n");
         script.Append("fi\n");
+        return script.ToString();
+    }
+
+    /// <summary>A complete grub.cfg: <see cref="GrubSlotSelection"/>, then one entry booting the chosen slot.</summary>
+    /// <param name="rootA">GRUB device of slot A, e.g. "(hd0,gpt2)"; <paramref name="linuxRootA"/> its Linux name.</param>
+    public static string GrubConfig(
+        string rootA,
+        string rootB,
+        string linuxRootA,
+        string linuxRootB,
+        string slotVariable = BootEnvironment.DefaultSlotVariable,
+        string kernel = "/boot/vmlinuz",
+        string initrd = "/boot/initrd.img")
+    {
+        var script = new StringBuilder(GrubSlotSelection(slotVariable));
         script.Append($"if [ \"${{{slotVariable}}}\" = \"b\" ]; then\n  set fleetward_root={rootB}\n  set fleetward_linux_root={linuxRootB}\nelse\n  set fleetward_root={rootA}\n  set fleetward_linux_root={linuxRootA}\nfi\n");
         script.Append($"export {slotVariable} fleetward_root fleetward_linux_root\n");
         script.Append("set default=0\nset timeout=0\n");
