@@ -147,11 +147,28 @@ public sealed class SlotInstaller(
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[options.ChunkSize];
         long written = 0;
-        await using (var output = slots.OpenForWrite(target))
+        FileStream output;
+        try
+        {
+            output = slots.OpenForWrite(target);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot open slot {target.ToName()} for writing: {error.Message}";
+        }
+        await using (output)
         {
             while (true)
             {
-                var read = await image.Content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                int read;
+                try
+                {
+                    read = await image.Content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException error)
+                {
+                    return $"reading the image failed: {error.Message}";
+                }
                 if (read == 0)
                 {
                     break;
@@ -162,7 +179,14 @@ public sealed class SlotInstaller(
                     return $"image is longer than the expected {image.Length} bytes";
                 }
                 hash.AppendData(buffer, 0, read);
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException error)
+                {
+                    return $"writing slot {target.ToName()} failed: {error.Message}";
+                }
                 observer?.Reached(InstallStep.ImageChunkWritten);
             }
             if (written != image.Length)
@@ -173,7 +197,14 @@ public sealed class SlotInstaller(
             {
                 return "image sha256 differs from the verified target hash";
             }
-            output.Flush(flushToDisk: true);
+            try
+            {
+                output.Flush(flushToDisk: true);
+            }
+            catch (IOException error)
+            {
+                return $"syncing slot {target.ToName()} failed: {error.Message}";
+            }
         }
         observer?.Reached(InstallStep.ImageSynced);
         return null;
