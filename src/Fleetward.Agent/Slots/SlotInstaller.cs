@@ -48,7 +48,7 @@ public sealed class SlotInstaller(
     SlotInstallerOptions? options = null,
     IInstallStepObserver? observer = null)
 {
-    private readonly SlotInstallerOptions options = options ?? new SlotInstallerOptions();
+    private readonly SlotInstallerOptions options = Validate(options ?? new SlotInstallerOptions());
 
     /// <summary>The latest install as the agent reports it, or null when nothing was ever installed.</summary>
     public InstallStatus? Status
@@ -260,6 +260,13 @@ public sealed class SlotInstaller(
         observer?.Reached(InstallStep.FallbackArmed);
         return await RebootAndResumeAsync(journal, cancellationToken).ConfigureAwait(false);
     }
+
+    private static SlotInstallerOptions Validate(SlotInstallerOptions options) =>
+        options.BootLimit < 1
+            ? throw new ArgumentOutOfRangeException(nameof(options), options.BootLimit, $"{nameof(options.BootLimit)}: at least one trial boot is needed")
+            : options.ChunkSize < 1
+                ? throw new ArgumentOutOfRangeException(nameof(options), options.ChunkSize, $"{nameof(options.ChunkSize)}: must be positive")
+                : options;
 
     private InstallStatus Finish(InstallJournal journal)
     {

@@ -165,6 +165,13 @@ public sealed class SlotInstallerTests : IDisposable
     }
 
     [Fact]
+    public void Zero_boot_limit_is_refused_naming_the_option()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => NewDevice().CreateInstaller(Images.Health(true), new SlotInstallerOptions(BootLimit: 0)));
+        Assert.Contains("BootLimit", error.Message);
+    }
+
+    [Fact]
     public void Status_is_null_before_any_install()
     {
         Assert.Null(NewDevice().CreateInstaller(Images.Health(true)).Status);
