@@ -2,7 +2,8 @@ namespace Fleetward.Agent.Slots;
 
 /// <summary>
 /// Boot environment in a GRUB environment block (<c>grubenv</c>) through <c>grub-editenv</c>; grub.cfg
-/// reads the same variables with <c>load_env</c> and applies the U-Boot boot-count rule in script.
+/// reads the same variables with <c>load_env</c> and applies the U-Boot boot-count rule in script
+/// (<see cref="BootLoaderScripts.GrubConfig"/>).
 /// </summary>
 public sealed class GrubBootControl(
     string environmentFile,
@@ -14,6 +15,11 @@ public sealed class GrubBootControl(
 
     public void Write(BootEnvironment environment)
     {
+        if (environment.BootLimit > BootLoaderScripts.GrubMaxBootLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(environment), environment.BootLimit,
+                $"{BootEnvironment.BootLimitVariable}: the GRUB script counts boots up to {BootLoaderScripts.GrubMaxBootLimit}");
+        }
         var arguments = new List<string> { environmentFile, "set" };
         arguments.AddRange(environment.ToVariables(slotVariable).Select(variable => $"{variable.Key}={variable.Value}"));
         ExternalTool.Run(tool, [.. arguments]);

@@ -48,7 +48,7 @@ public sealed class SlotInstaller(
     SlotInstallerOptions? options = null,
     IInstallStepObserver? observer = null)
 {
-    private readonly SlotInstallerOptions options = options ?? new SlotInstallerOptions();
+    private readonly SlotInstallerOptions options = Validate(options ?? new SlotInstallerOptions());
 
     /// <summary>The latest install as the agent reports it, or null when nothing was ever installed.</summary>
     public InstallStatus? Status
@@ -147,11 +147,28 @@ public sealed class SlotInstaller(
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[options.ChunkSize];
         long written = 0;
-        await using (var output = slots.OpenForWrite(target))
+        FileStream output;
+        try
+        {
+            output = slots.OpenForWrite(target);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot open slot {target.ToName()} for writing: {error.Message}";
+        }
+        await using (output)
         {
             while (true)
             {
-                var read = await image.Content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                int read;
+                try
+                {
+                    read = await image.Content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException error)
+                {
+                    return $"reading the image failed: {error.Message}";
+                }
                 if (read == 0)
                 {
                     break;
@@ -162,7 +179,14 @@ public sealed class SlotInstaller(
                     return $"image is longer than the expected {image.Length} bytes";
                 }
                 hash.AppendData(buffer, 0, read);
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException error)
+                {
+                    return $"writing slot {target.ToName()} failed: {error.Message}";
+                }
                 observer?.Reached(InstallStep.ImageChunkWritten);
             }
             if (written != image.Length)
@@ -173,7 +197,14 @@ public sealed class SlotInstaller(
             {
                 return "image sha256 differs from the verified target hash";
             }
-            output.Flush(flushToDisk: true);
+            try
+            {
+                output.Flush(flushToDisk: true);
+            }
+            catch (IOException error)
+            {
+                return $"syncing slot {target.ToName()} failed: {error.Message}";
+            }
         }
         observer?.Reached(InstallStep.ImageSynced);
         return null;
@@ -229,6 +260,13 @@ public sealed class SlotInstaller(
         observer?.Reached(InstallStep.FallbackArmed);
         return await RebootAndResumeAsync(journal, cancellationToken).ConfigureAwait(false);
     }
+
+    private static SlotInstallerOptions Validate(SlotInstallerOptions options) =>
+        options.BootLimit < 1
+            ? throw new ArgumentOutOfRangeException(nameof(options), options.BootLimit, $"{nameof(options.BootLimit)}: at least one trial boot is needed")
+            : options.ChunkSize < 1
+                ? throw new ArgumentOutOfRangeException(nameof(options), options.ChunkSize, $"{nameof(options.ChunkSize)}: must be positive")
+                : options;
 
     private InstallStatus Finish(InstallJournal journal)
     {

@@ -20,10 +20,15 @@ public sealed record SystemSnapshot(
     SensorReadings Sensors)
 {
     /// <summary>Traffic over all interfaces except loopback, which never leaves the device.</summary>
-    public InterfaceCounters ExternalTraffic => new(
-        "external",
-        (ulong)Interfaces.Where(i => !i.IsLoopback).Sum(i => (decimal)i.ReceivedBytes),
-        (ulong)Interfaces.Where(i => !i.IsLoopback).Sum(i => (decimal)i.ReceivedPackets),
-        (ulong)Interfaces.Where(i => !i.IsLoopback).Sum(i => (decimal)i.SentBytes),
-        (ulong)Interfaces.Where(i => !i.IsLoopback).Sum(i => (decimal)i.SentPackets));
+    public InterfaceCounters ExternalTraffic => Interfaces
+        .Where(i => !i.IsLoopback)
+        .Aggregate(
+            new InterfaceCounters("external", 0, 0, 0, 0),
+            (sum, i) => sum with
+            {
+                ReceivedBytes = sum.ReceivedBytes + i.ReceivedBytes,
+                ReceivedPackets = sum.ReceivedPackets + i.ReceivedPackets,
+                SentBytes = sum.SentBytes + i.SentBytes,
+                SentPackets = sum.SentPackets + i.SentPackets,
+            });
 }

@@ -17,7 +17,7 @@ public sealed class TelemetryCollector(
     AgentEventCounters counters)
 {
     private readonly RebootCounter rebootCounter = new(
-        Path.Combine(options.StateDirectory, "reboot-count"),
+        Path.Combine(Directory.CreateDirectory(options.StateDirectory).FullName, "reboot-count"),
         Path.Combine(options.ProcRoot, "sys", "kernel", "random", "boot_id"));
 
     private CpuTimes? previousCpu;

@@ -106,7 +106,7 @@ public sealed record DeviceCommand(
                 Text(root, "deviceId"),
                 Time(root, "issuedAt"),
                 Time(root, "expiresAt"),
-                Text(root, "nonce"),
+                ParseNonce(root),
                 parameters);
         }
     }
@@ -120,6 +120,15 @@ public sealed record DeviceCommand(
     {
         var text = Member(root, name, JsonValueKind.String).GetString()!;
         return text.Length > 0 ? text : throw new FormatException($"command.{name}: empty");
+    }
+
+    /// <summary>16 to 128 base64url characters: enough entropy to be unique, and safe to store as a token.</summary>
+    private static string ParseNonce(JsonElement root)
+    {
+        var nonce = Text(root, "nonce");
+        return nonce.Length is >= 16 and <= 128 && nonce.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            ? nonce
+            : throw new FormatException("command.nonce: expected 16 to 128 base64url characters");
     }
 
     private static DateTimeOffset Time(JsonElement root, string name) =>

@@ -78,6 +78,18 @@ public sealed class SlotInstallerTests : IDisposable
     }
 
     [Fact]
+    public async Task Broken_image_stream_fails_the_install_with_its_error()
+    {
+        var device = NewDevice();
+        var image = Images.Verified("v2", release) with { Content = new BrokenStream(release.Take(5000).ToArray()) };
+        var status = await device.CreateInstaller(Images.Health(true), SmallChunks).InstallAsync(image, default);
+
+        Assert.Equal(InstallState.Failed, status.State);
+        Assert.Equal("reading the image failed: connection reset", status.Reason);
+        Assert.Equal(BootEnvironment.Factory(), device.BootControl.Read());
+    }
+
+    [Fact]
     public async Task Failed_health_check_rolls_back_to_the_old_slot()
     {
         var device = NewDevice();
@@ -153,6 +165,13 @@ public sealed class SlotInstallerTests : IDisposable
     }
 
     [Fact]
+    public void Zero_boot_limit_is_refused_naming_the_option()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => NewDevice().CreateInstaller(Images.Health(true), new SlotInstallerOptions(BootLimit: 0)));
+        Assert.Contains("BootLimit", error.Message);
+    }
+
+    [Fact]
     public void Status_is_null_before_any_install()
     {
         Assert.Null(NewDevice().CreateInstaller(Images.Health(true)).Status);
@@ -165,6 +184,12 @@ public sealed class SlotInstallerTests : IDisposable
         var image = Images.Verified("v2", release) with { Sha256 = new byte[20] };
         var error = await Assert.ThrowsAsync<ArgumentException>(() => device.CreateInstaller(Images.Health(true)).InstallAsync(image, default));
         Assert.Contains("Sha256", error.Message);
+    }
+
+    private sealed class BrokenStream(byte[] prefix) : MemoryStream(prefix)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Position < Length ? base.ReadAsync(buffer, cancellationToken) : throw new IOException("connection reset");
     }
 
     private sealed class RecordingReboot : IRebootAction

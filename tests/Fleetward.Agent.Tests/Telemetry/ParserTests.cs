@@ -174,3 +174,16 @@ public sealed class SmallParserTests
     public void New_boot_id_counts_a_reboot() =>
         Assert.Equal(new RebootCount("b2", 5), RebootCount.Next(new RebootCount("b1", 4), "b2"));
 }
+
+public sealed class SystemSnapshotTests
+{
+    [Fact]
+    public void External_traffic_sums_every_interface_but_loopback()
+    {
+        var snapshot = new SystemSnapshot(
+            DateTimeOffset.UnixEpoch, null, new MemoryInfo(1, 1),
+            [new InterfaceCounters("lo", 1000, 10, 1000, 10), new InterfaceCounters("eth0", 5, 1, 7, 2), new InterfaceCounters("wlan0", 11, 3, 13, 4)],
+            [], [], new ProcessSummary(1, []), TimeSpan.Zero, new RebootCount("b", 0), null, 0, 0, SensorReadings.None);
+        Assert.Equal(new InterfaceCounters("external", 16, 4, 20, 6), snapshot.ExternalTraffic);
+    }
+}

@@ -183,3 +183,65 @@ public sealed class BootLoaderToolTests : IDisposable
         }
     }
 }
+
+/// <summary>The boot-loader scripts are accepted by the real tools: grub-script-check and fw_setenv/fw_printenv.</summary>
+public sealed class BootLoaderScriptTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "fleetward-scripts-" + Guid.NewGuid().ToString("N"));
+
+    public BootLoaderScriptTests() => Directory.CreateDirectory(root);
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public void Grub_config_passes_grub_script_check()
+    {
+        var config = Path.Combine(root, "grub.cfg");
+        File.WriteAllText(config, BootLoaderScripts.GrubConfig("(hd0,gpt2)", "(hd0,gpt3)", "/dev/sda2", "/dev/sda3"));
+        var (exit, output) = Run("grub-script-check", config);
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
+    public void Grub_script_check_rejects_a_broken_config()
+    {
+        var config = Path.Combine(root, "broken.cfg");
+        File.WriteAllText(config, BootLoaderScripts.GrubConfig("(hd0,gpt2)", "(hd0,gpt3)", "/dev/sda2", "/dev/sda3").Replace("  fi\n", "", StringComparison.Ordinal));
+        Assert.NotEqual(0, Run("grub-script-check", config).Exit);
+    }
+
+    [Fact]
+    public void U_boot_environment_is_stored_verbatim_by_fw_setenv()
+    {
+        var environment = BootLoaderScripts.UBootEnvironment("mmc 0", 2, 3, "/dev/mmcblk0p");
+        var image = Path.Combine(root, "uboot.env");
+        var seed = Path.Combine(root, "seed.txt");
+        File.WriteAllText(seed, "bootlimit=3\nfleetward_slot=a\n");
+        Assert.Equal(0, Run("mkenvimage", "-s", "0x4000", "-o", image, seed).Exit);
+        var config = Path.Combine(root, "fw_env.config");
+        File.WriteAllText(config, $"{image} 0x0000 0x4000\n");
+        var script = Path.Combine(root, "script");
+        File.WriteAllText(script, environment);
+
+        Assert.Equal(0, Run("fw_setenv", "-c", config, "-s", script).Exit);
+        foreach (var line in environment.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = line[..line.IndexOf('=')];
+            Assert.Equal(line[(name.Length + 1)..], Run("fw_printenv", "-c", config, "-n", name).Output.TrimEnd('\n'));
+        }
+        Assert.Contains("fleetward.slot=${fleetward_slot}", environment);
+    }
+
+    private static (int Exit, string Output) Run(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+}

@@ -165,6 +165,14 @@ public sealed class CommandVerifierTests : IDisposable
     }
 
     [Fact]
+    public void Signed_command_with_a_weak_nonce_is_refused()
+    {
+        var result = Verify(new CommandSigner(serverKey).Sign(Command() with { Nonce = "1 2" }));
+        Assert.Equal(CommandRefusal.Malformed, result.Refusal);
+        Assert.StartsWith("command.nonce", result.Detail);
+    }
+
+    [Fact]
     public void Envelope_round_trips_through_dsse_json()
     {
         var envelope = new CommandSigner(serverKey).Sign(Command());
