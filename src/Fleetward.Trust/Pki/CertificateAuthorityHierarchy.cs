@@ -32,8 +32,7 @@ public static class CertificateAuthorityHierarchy
         AddCaExtensions(request, pathLength: 1, ski, X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(ski));
 
         var notAfter = now + (lifetime ?? DefaultRootLifetime);
-        using var unsigned = request.Create(subject, generator, now, notAfter, CertificateSigner.NewSerialNumber());
-        return X509CertificateLoader.LoadCertificate(unsigned.RawData);
+        return request.Create(subject, generator, now, notAfter, CertificateSigner.NewSerialNumber());
     }
 
     /// <summary>
@@ -75,8 +74,7 @@ public static class CertificateAuthorityHierarchy
 
         var rootNotAfter = new DateTimeOffset(rootCertificate.NotAfter.ToUniversalTime());
         var notAfter = Min(now + (lifetime ?? DefaultIssuingLifetime), rootNotAfter);
-        using var signed = request.Create(rootCertificate.SubjectName, generator, now, notAfter, CertificateSigner.NewSerialNumber());
-        return X509CertificateLoader.LoadCertificate(signed.RawData);
+        return request.Create(rootCertificate.SubjectName, generator, now, notAfter, CertificateSigner.NewSerialNumber());
     }
 
     private static void AddCaExtensions(

@@ -121,8 +121,8 @@ public sealed class DeviceCertificateAuthority
         }
 
         var serial = CertificateSigner.NewSerialNumber();
-        using var signed = certificateRequest.Create(IssuingCertificate.SubjectName, _generator, notBefore, notAfter, serial);
-        var certificate = X509CertificateLoader.LoadCertificate(signed.RawData);
+        // Created through a signature generator, the certificate has no private key attached: it is safe to hand out as is.
+        var certificate = certificateRequest.Create(IssuingCertificate.SubjectName, _generator, notBefore, notAfter, serial);
         return new IssuedDeviceCertificate(certificate, deviceId, Convert.ToHexString(serial), notBefore, notAfter);
     }
 
