@@ -222,13 +222,33 @@ public sealed class CertificateRequestValidatorTests
     }
 
     [Fact]
-    public void Reenrollment_refuses_a_request_without_the_san()
+    public void Reenrollment_accepts_a_request_that_asks_for_no_san()
     {
         using var pki = new TestPki();
         var current = pki.Authority.Issue(pki.VerifiedCsr("robot-7"), "robot-7", TestPki.Now).Certificate;
         using var newKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var error = Refusal(CertificateRequestValidator.ValidateForReenrollment(TestPki.CreateCsr(newKey, "CN=robot-7"), current));
-        Assert.Equal(PkiErrorCodes.SubjectAltNameMismatch, error.Code);
+        var result = CertificateRequestValidator.ValidateForReenrollment(TestPki.CreateCsr(newKey, "CN=robot-7"), current);
+        Assert.True(result.IsSuccess, result.Error?.ToString());
+    }
+
+    [Fact]
+    public void Reenrollment_refuses_a_san_with_an_extra_name()
+    {
+        using var pki = new TestPki();
+        var current = pki.Authority.Issue(pki.VerifiedCsr("robot-7"), "robot-7", TestPki.Now).Certificate;
+        using var newKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = TestPki.CreateCsr(newKey, "CN=robot-7", null, DeviceUri, "urn:fleetward:device:robot-8");
+        Assert.Equal(PkiErrorCodes.SubjectAltNameMismatch, Refusal(CertificateRequestValidator.ValidateForReenrollment(csr, current)).Code);
+    }
+
+    [Fact]
+    public void Empty_san_sequence_counts_as_no_san()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=robot-7", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509Extension("2.5.29.17", new byte[] { 0x30, 0x00 }, critical: false));
+        var result = CertificateRequestValidator.ValidateForEnrollment(request.CreateSigningRequest(), "robot-7");
+        Assert.True(result.IsSuccess, result.Error?.ToString());
     }
 
     [Fact]
