@@ -24,7 +24,7 @@ public sealed class EncryptedKeyFileTests
     [Fact]
     public void Rsa_key_round_trips()
     {
-        using var key = RSA.Create(2048);
+        var key = Fleetward.Trust.Tests.Pki.TestPki.Rsa2048;
         var pem = EncryptedKeyFile.Protect(key, "correct horse", Iterations);
         using var rsa = Assert.IsAssignableFrom<RSA>(EncryptedKeyFile.Open(pem, "correct horse").Value);
         Assert.Equal(key.ExportSubjectPublicKeyInfo(), rsa.ExportSubjectPublicKeyInfo());

@@ -38,7 +38,7 @@ public sealed class CertificateRequestValidatorTests
     [Fact]
     public void Rsa_2048_request_is_accepted()
     {
-        using var key = RSA.Create(2048);
+        var key = TestPki.Rsa2048;
         var result = CertificateRequestValidator.Validate(TestPki.CreateCsr(key, "CN=robot-7"));
         Assert.True(result.IsSuccess, result.Error?.ToString());
         Assert.Equal("RSA 2048", result.Value.KeyDescription);
@@ -74,7 +74,7 @@ public sealed class CertificateRequestValidatorTests
     [Fact]
     public void Sha1_signature_is_refused()
     {
-        using var key = RSA.Create(2048);
+        var key = TestPki.Rsa2048;
         var csr = TestPki.CreateCsr(key, "CN=robot-7");
         var sha1Signature = key.SignData(CertificationRequestInfo(csr), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1);
         var error = Refusal(CertificateRequestValidator.Validate(ReplaceSignature(csr, sha1Signature, "1.2.840.113549.1.1.5")));
