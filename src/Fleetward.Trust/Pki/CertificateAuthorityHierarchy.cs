@@ -46,8 +46,7 @@ public static class CertificateAuthorityHierarchy
         PublicKey issuingPublicKey,
         X500DistinguishedName subject,
         DateTimeOffset now,
-        TimeSpan? lifetime = null,
-        Uri? crlDistributionPoint = null)
+        TimeSpan? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(rootCertificate);
         ArgumentNullException.ThrowIfNull(issuingPublicKey);
@@ -66,12 +65,6 @@ public static class CertificateAuthorityHierarchy
         var request = new CertificateRequest(subject, issuingPublicKey, hash);
         var ski = new X509SubjectKeyIdentifierExtension(issuingPublicKey, X509SubjectKeyIdentifierHashAlgorithm.Sha1, critical: false);
         AddCaExtensions(request, pathLength: 0, ski, X509AuthorityKeyIdentifierExtension.CreateFromCertificate(rootCertificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
-        if (crlDistributionPoint is not null)
-        {
-            // RFC 5280 4.2.1.13: where relying parties fetch the root's CRL that covers this certificate.
-            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crlDistributionPoint.AbsoluteUri]));
-        }
-
         var rootNotAfter = new DateTimeOffset(rootCertificate.NotAfter.ToUniversalTime());
         var notAfter = Min(now + (lifetime ?? DefaultIssuingLifetime), rootNotAfter);
         return request.Create(rootCertificate.SubjectName, generator, now, notAfter, CertificateSigner.NewSerialNumber());

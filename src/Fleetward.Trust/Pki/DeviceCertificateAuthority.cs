@@ -18,7 +18,8 @@ public sealed record IssuedDeviceCertificate(
 /// <summary>
 /// The online issuing CA: turns verified certificate requests into short-lived device certificates and signs the
 /// CRL. It holds only a signing handle to the issuing key (software or HSM), never key bytes. Pure apart from the
-/// random serial numbers: the instant and lifetime are passed in.
+/// random serial numbers: the instant and lifetime are passed in. Immutable after construction, so one instance
+/// serves concurrent requests (software ECDsa and the pkcs11 engine both sign concurrently; see the SoftHSM test).
 /// </summary>
 public sealed class DeviceCertificateAuthority
 {

@@ -91,6 +91,24 @@ public sealed class SoftHsmIssuingKeyTests : IClassFixture<SoftHsmToken>, IDispo
     }
 
     [Fact]
+    public void Hsm_key_signs_from_concurrent_requests()
+    {
+        // The server issues certificates for many devices at once through one shared key handle.
+        var key = (ECDsa)_hsm.Key;
+        using var publicOnly = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
+        var failures = 0;
+        Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var data = BitConverter.GetBytes(i);
+            if (!publicOnly.VerifyData(data, key.SignData(data, HashAlgorithmName.SHA256), HashAlgorithmName.SHA256))
+            {
+                Interlocked.Increment(ref failures);
+            }
+        });
+        Assert.Equal(0, failures);
+    }
+
+    [Fact]
     public void Missing_key_fails_naming_the_object_but_never_the_pin()
     {
         var missing = new Pkcs11KeyUri(SoftHsmToken.TokenLabel, "no-such-key");
