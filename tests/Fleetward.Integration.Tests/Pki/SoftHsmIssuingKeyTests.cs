@@ -10,7 +10,8 @@ namespace Fleetward.Integration.Tests.Pki;
 /// Issue 3's HSM promise: an issuing CA key held in a PKCS#11 token (SoftHSM2) signs device certificates and CRLs
 /// that openssl accepts, and the key cannot be taken out of the token.
 /// </summary>
-public sealed class SoftHsmIssuingKeyTests : IClassFixture<SoftHsmToken>, IDisposable
+[Collection(SoftHsmCollection.Name)]
+public sealed class SoftHsmIssuingKeyTests : IDisposable
 {
     private readonly SoftHsmToken _hsm;
     private readonly TempDirectory _dir = new();
