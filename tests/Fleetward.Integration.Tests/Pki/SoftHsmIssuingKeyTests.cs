@@ -110,6 +110,27 @@ public sealed class SoftHsmIssuingKeyTests : IDisposable
     }
 
     [Fact]
+    public void Hsm_held_device_key_makes_an_enrollment_request()
+    {
+        // A device with a PKCS#11 token enrolls with a key that never leaves it.
+        var csr = DeviceCertificateRequest.Create(_hsm.Key, "hsm-robot-2");
+        var request = CertificateRequestValidator.ValidateForEnrollment(csr, "hsm-robot-2");
+        Assert.True(request.IsSuccess, request.Error?.ToString());
+        Assert.Equal(((ECDsa)_hsm.Key).ExportSubjectPublicKeyInfo(), request.Value.PublicKey.ExportSubjectPublicKeyInfo());
+    }
+
+    [Fact]
+    public void Rsa_key_in_the_token_opens_as_rsa()
+    {
+        _hsm.Pkcs11Tool("--login", "--pin", _hsm.Pin, "--keypairgen", "--key-type", "rsa:2048", "--label", "rsa-key", "--id", "02", "--usage-sign", "--sensitive");
+        using var key = Pkcs11KeyStore.OpenPrivateKey(new Pkcs11KeyUri(SoftHsmToken.TokenLabel, "rsa-key"), _hsm.Pin);
+        var rsa = Assert.IsAssignableFrom<RSA>(key);
+        var data = "fleetward"u8.ToArray();
+        using var publicOnly = RSA.Create(rsa.ExportParameters(includePrivateParameters: false));
+        Assert.True(publicOnly.VerifyData(data, rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+    }
+
+    [Fact]
     public void Missing_key_fails_naming_the_object_but_never_the_pin()
     {
         var missing = new Pkcs11KeyUri(SoftHsmToken.TokenLabel, "no-such-key");
