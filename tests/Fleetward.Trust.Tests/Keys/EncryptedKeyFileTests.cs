@@ -110,6 +110,16 @@ public sealed class EncryptedKeyFileTests
     }
 
     [Fact]
+    public void Unsupported_key_algorithm_is_named_after_decryption()
+    {
+        using var dsa = DSA.Create(2048);
+        var pem = EncryptedKeyFile.Protect(dsa, "pw", Iterations);
+        var error = EncryptedKeyFile.Open(pem, "pw").Error!;
+        Assert.Equal(PkiErrorCodes.KeyFormatInvalid, error.Code);
+        Assert.Contains("1.2.840.10040.4.1", error.Message);
+    }
+
+    [Fact]
     public void Garbage_is_not_a_key_file()
     {
         Assert.Equal(PkiErrorCodes.KeyFormatInvalid, EncryptedKeyFile.Open("hello", "pw").Error!.Code);
