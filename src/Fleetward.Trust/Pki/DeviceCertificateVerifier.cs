@@ -75,8 +75,8 @@ public sealed class DeviceCertificateVerifier
         }
 
         // RFC 5280 4.2.1.12: the certificate must be meant for TLS client authentication.
-        var eku = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().SingleOrDefault();
-        if (eku is null || !eku.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == ClientAuthOid))
+        var ekus = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().ToList();
+        if (ekus.Count != 1 || !ekus[0].EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == ClientAuthOid))
         {
             return Fail(PkiErrorCodes.ClientCertificateNotForClientAuth, "The client certificate is not issued for TLS client authentication.");
         }
