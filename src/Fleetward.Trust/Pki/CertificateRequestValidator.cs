@@ -366,8 +366,14 @@ public static class CertificateRequestValidator
         }
 
         var subject = new X500DistinguishedName(infoReader.ReadEncodedValue().Span);
-        // Decode every RDN now so a malformed Name is a DER error here, not an exception during identity checks.
-        _ = subject.EnumerateRelativeDistinguishedNames().Count();
+        // Decode every RDN and value now so a malformed Name is a DER error here, not an exception during identity checks.
+        foreach (var rdn in subject.EnumerateRelativeDistinguishedNames())
+        {
+            if (!rdn.HasMultipleElements)
+            {
+                _ = rdn.GetSingleElementValue();
+            }
+        }
         var spki = infoReader.ReadEncodedValue().ToArray();
         var spkiReader = new AsnReader(spki, AsnEncodingRules.DER).ReadSequence();
         var algorithm = spkiReader.ReadSequence();
@@ -416,8 +422,8 @@ public static class CertificateRequestValidator
         infoReader.ThrowIfNotEmpty();
         if (extensions.FirstOrDefault(e => e.Oid?.Value == SubjectAltNameOid) is { } san)
         {
-            // Reject a SAN that does not parse now, so later comparisons cannot throw.
-            _ = SubjectAltNames.EncodedNames(san.RawData);
+            // Reject a SAN that does not parse now (names and URI text), so later comparisons cannot throw.
+            _ = SubjectAltNames.Uris(san.RawData).ToList();
         }
 
         return new ParsedRequest(info, version, subject, spki, keyOid, keyParameterOid, extensions, signatureOid, signatureParameters, signature);

@@ -113,6 +113,35 @@ public sealed class CertificateRequestValidatorTests
     }
 
     [Fact]
+    public void Subject_with_invalid_utf8_is_a_der_error_not_an_exception()
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        using (writer.PushSetOf())
+        using (writer.PushSequence())
+        {
+            writer.WriteObjectIdentifier("2.5.4.3");
+            writer.WriteEncodedValue(new byte[] { 0x0C, 0x02, 0xC3, 0x28 });
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest(new X500DistinguishedName(writer.Encode()), key, HashAlgorithmName.SHA256).CreateSigningRequest();
+        var error = Refusal(CertificateRequestValidator.ValidateForEnrollment(csr, "robot-7"));
+        Assert.Equal(PkiErrorCodes.DerInvalid, error.Code);
+    }
+
+    [Fact]
+    public void San_uri_outside_ia5_is_a_der_error_not_an_exception()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=robot-7", key, HashAlgorithmName.SHA256);
+        // SEQUENCE { [6] "u" 0xFF }: a uniformResourceIdentifier is an IA5String, 0xFF is not IA5.
+        request.CertificateExtensions.Add(new X509Extension("2.5.29.17", new byte[] { 0x30, 0x04, 0x86, 0x02, 0x75, 0xFF }, critical: false));
+        var error = Refusal(CertificateRequestValidator.ValidateForEnrollment(request.CreateSigningRequest(), "robot-7"));
+        Assert.Equal(PkiErrorCodes.DerInvalid, error.Code);
+    }
+
+    [Fact]
     public void Empty_request_is_refused()
     {
         Assert.Equal(PkiErrorCodes.DerInvalid, Refusal(CertificateRequestValidator.Validate(ReadOnlySpan<byte>.Empty)).Code);
