@@ -97,29 +97,39 @@ public static class EncryptedKeyFile
 
         try
         {
-            var algorithm = ReadPrivateKeyAlgorithm(privateKeyInfo);
-            AsymmetricAlgorithm key = algorithm switch
+            string algorithm;
+            try
+            {
+                algorithm = ReadPrivateKeyAlgorithm(privateKeyInfo);
+            }
+            catch (AsnContentException)
+            {
+                // A wrong passphrase that happens to yield valid padding (about 1 in 256) decrypts to garbage.
+                return Fail(PkiErrorCodes.KeyPassphraseWrong, "passphrase", "The passphrase does not decrypt the key file.");
+            }
+
+            AsymmetricAlgorithm? key = algorithm switch
             {
                 EcPublicKeyOid => ECDsa.Create(),
                 RsaEncryptionOid => RSA.Create(),
-                _ => throw new AsnContentException($"Key algorithm {algorithm} is not supported; the keystore holds ECDSA and RSA keys."),
+                _ => null,
             };
+            if (key is null)
+            {
+                return Fail(PkiErrorCodes.KeyFormatInvalid, "keyFile", $"Key algorithm {algorithm} is not supported; the keystore holds ECDSA and RSA keys.");
+            }
+
             try
             {
                 key.ImportPkcs8PrivateKey(privateKeyInfo, out _);
             }
-            catch (CryptographicException)
+            catch (CryptographicException e)
             {
                 key.Dispose();
-                throw;
+                return Fail(PkiErrorCodes.KeyFormatInvalid, "keyFile", $"The decrypted key cannot be imported: {e.Message}");
             }
 
             return PkiResult<AsymmetricAlgorithm>.Success(key);
-        }
-        catch (Exception e) when (e is AsnContentException or CryptographicException)
-        {
-            // A wrong passphrase that happens to yield valid padding (about 1 in 256) lands here too.
-            return Fail(PkiErrorCodes.KeyPassphraseWrong, "passphrase", $"The passphrase does not decrypt the key file to a usable key: {e.Message}");
         }
         finally
         {

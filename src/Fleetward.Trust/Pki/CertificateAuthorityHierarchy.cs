@@ -32,8 +32,7 @@ public static class CertificateAuthorityHierarchy
         AddCaExtensions(request, pathLength: 1, ski, X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(ski));
 
         var notAfter = now + (lifetime ?? DefaultRootLifetime);
-        using var unsigned = request.Create(subject, generator, now, notAfter, CertificateSigner.NewSerialNumber());
-        return X509CertificateLoader.LoadCertificate(unsigned.RawData);
+        return request.Create(subject, generator, now, notAfter, CertificateSigner.NewSerialNumber());
     }
 
     /// <summary>
@@ -47,8 +46,7 @@ public static class CertificateAuthorityHierarchy
         PublicKey issuingPublicKey,
         X500DistinguishedName subject,
         DateTimeOffset now,
-        TimeSpan? lifetime = null,
-        Uri? crlDistributionPoint = null)
+        TimeSpan? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(rootCertificate);
         ArgumentNullException.ThrowIfNull(issuingPublicKey);
@@ -67,16 +65,9 @@ public static class CertificateAuthorityHierarchy
         var request = new CertificateRequest(subject, issuingPublicKey, hash);
         var ski = new X509SubjectKeyIdentifierExtension(issuingPublicKey, X509SubjectKeyIdentifierHashAlgorithm.Sha1, critical: false);
         AddCaExtensions(request, pathLength: 0, ski, X509AuthorityKeyIdentifierExtension.CreateFromCertificate(rootCertificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
-        if (crlDistributionPoint is not null)
-        {
-            // RFC 5280 4.2.1.13: where relying parties fetch the root's CRL that covers this certificate.
-            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crlDistributionPoint.AbsoluteUri]));
-        }
-
         var rootNotAfter = new DateTimeOffset(rootCertificate.NotAfter.ToUniversalTime());
         var notAfter = Min(now + (lifetime ?? DefaultIssuingLifetime), rootNotAfter);
-        using var signed = request.Create(rootCertificate.SubjectName, generator, now, notAfter, CertificateSigner.NewSerialNumber());
-        return X509CertificateLoader.LoadCertificate(signed.RawData);
+        return request.Create(rootCertificate.SubjectName, generator, now, notAfter, CertificateSigner.NewSerialNumber());
     }
 
     private static void AddCaExtensions(

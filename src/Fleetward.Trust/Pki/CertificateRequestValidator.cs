@@ -100,8 +100,8 @@ public static class CertificateRequestValidator
 
     /// <summary>
     /// simpleenroll (RFC 7030 4.2.1): the device id comes from authentication, never from the request. A request
-    /// may leave the subject empty, but any CN it names must be that device id, and any SAN it asks for must be
-    /// only that device's URI, so a device cannot even ask for another identity.
+    /// may leave the subject or the SAN empty, but any CN it names must be that device id, and any SAN names it asks
+    /// for must be exactly that device's URI, so a device cannot even ask for another identity.
     /// </summary>
     public static PkiResult<VerifiedCertificateRequest> ValidateForEnrollment(ReadOnlySpan<byte> der, string deviceId)
     {
@@ -117,17 +117,16 @@ public static class CertificateRequestValidator
         {
             if (!rdn.HasMultipleElements && rdn.GetSingleElementType().Value == "2.5.4.3" && rdn.GetSingleElementValue() != deviceId)
             {
-                return Fail(PkiErrorCodes.SubjectMismatch, "csr.subject", $"The request's subject CN '{rdn.GetSingleElementValue()}' is not the authenticated device id '{deviceId}'.");
+                return Fail(PkiErrorCodes.SubjectMismatch, "csr.subject", $"The request's subject CN '{Quote(rdn.GetSingleElementValue())}' is not the authenticated device id '{deviceId}'.");
             }
         }
 
-        var san = request.RequestedSubjectAlternativeName;
-        if (san is not null)
+        var requestedNames = RequestedGeneralNames(request);
+        if (requestedNames.Count > 0)
         {
             var expectedUri = DeviceIdentityName.ToUri(deviceId);
-            var names = SubjectAltNames.EncodedNames(san.RawData);
-            var uris = SubjectAltNames.Uris(san.RawData).ToList();
-            if (names.Count != 1 || uris.Count != 1 || uris[0] != expectedUri)
+            var uris = SubjectAltNames.Uris(request.RequestedSubjectAlternativeName!.RawData).ToList();
+            if (requestedNames.Count != 1 || uris.Count != 1 || uris[0] != expectedUri)
             {
                 return Fail(PkiErrorCodes.SubjectAltNameMismatch, "csr.subjectAltName", $"The request may ask only for the subject alternative name URI:{expectedUri}.");
             }
@@ -138,7 +137,10 @@ public static class CertificateRequestValidator
 
     /// <summary>
     /// simplereenroll, RFC 7030 4.2.2: "the Subject field and SubjectAltName extension MUST be identical to the
-    /// corresponding fields in the certificate being renewed or rekeyed". ChangeSubjectName is not supported.
+    /// corresponding fields in the certificate being renewed or rekeyed". The subject must match; a requested SAN must
+    /// list exactly the current certificate's names. A request that asks for no SAN (absent, or empty as strongSwan
+    /// 5.9 writes when it cannot encode a URN) is accepted: it asks for no change, and the CA writes the SAN from the
+    /// authenticated identity, never from the request. ChangeSubjectName (RFC 7030 4.2.2) is not supported.
     /// </summary>
     public static PkiResult<VerifiedCertificateRequest> ValidateForReenrollment(ReadOnlySpan<byte> der, X509Certificate2 currentCertificate)
     {
@@ -152,15 +154,18 @@ public static class CertificateRequestValidator
         var request = result.Value;
         if (!NamesEqual(request.Subject, currentCertificate.SubjectName))
         {
-            return Fail(PkiErrorCodes.SubjectMismatch, "csr.subject", $"Re-enrollment must keep the subject '{currentCertificate.Subject}'; the request asks for '{request.Subject.Name}'.");
+            return Fail(PkiErrorCodes.SubjectMismatch, "csr.subject", $"Re-enrollment must keep the subject '{currentCertificate.Subject}'; the request asks for '{Quote(request.Subject.Name)}'.");
         }
 
-        var current = currentCertificate.Extensions[SubjectAltNameOid];
-        var requested = request.RequestedSubjectAlternativeName;
-        if (current is null != requested is null
-            || (current is not null && requested is not null && !GeneralNamesEqual(current.RawData, requested.RawData)))
+        var requestedNames = RequestedGeneralNames(request);
+        if (requestedNames.Count > 0)
         {
-            return Fail(PkiErrorCodes.SubjectAltNameMismatch, "csr.subjectAltName", "Re-enrollment must request exactly the subject alternative names of the current certificate.");
+            var current = currentCertificate.Extensions[SubjectAltNameOid];
+            var currentNames = current is null ? [] : SubjectAltNames.EncodedNames(current.RawData);
+            if (currentNames.Count != requestedNames.Count || !currentNames.Zip(requestedNames).All(p => p.First.AsSpan().SequenceEqual(p.Second)))
+            {
+                return Fail(PkiErrorCodes.SubjectAltNameMismatch, "csr.subjectAltName", "Re-enrollment must request exactly the subject alternative names of the current certificate, or none.");
+            }
         }
 
         return result;
@@ -168,6 +173,18 @@ public static class CertificateRequestValidator
 
     private static PkiResult<VerifiedCertificateRequest> Fail(string code, string field, string message) =>
         PkiResult<VerifiedCertificateRequest>.Failure(code, field, message);
+
+    /// <summary>Request text goes back to the client and into the audit log: bounded and without control characters.</summary>
+    private static string Quote(string? value)
+    {
+        if (value is null)
+        {
+            return "(not a string)";
+        }
+
+        var cleaned = new string(value.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return value.Length > 80 ? cleaned + "..." : cleaned;
+    }
 
     /// <summary>
     /// RFC 5280 7.1 compares names attribute by attribute, not by encoding (a UTF8String and a PrintableString
@@ -201,12 +218,8 @@ public static class CertificateRequestValidator
         return true;
     }
 
-    private static bool GeneralNamesEqual(byte[] a, byte[] b)
-    {
-        var left = SubjectAltNames.EncodedNames(a);
-        var right = SubjectAltNames.EncodedNames(b);
-        return left.Count == right.Count && left.Zip(right).All(p => p.First.AsSpan().SequenceEqual(p.Second));
-    }
+    private static IReadOnlyList<byte[]> RequestedGeneralNames(VerifiedCertificateRequest request) =>
+        request.RequestedSubjectAlternativeName is { } san ? SubjectAltNames.EncodedNames(san.RawData) : [];
 
     private static KeyCheck CheckKeyPolicy(ParsedRequest parsed)
     {
@@ -353,8 +366,14 @@ public static class CertificateRequestValidator
         }
 
         var subject = new X500DistinguishedName(infoReader.ReadEncodedValue().Span);
-        // Decode every RDN now so a malformed Name is a DER error here, not an exception during identity checks.
-        _ = subject.EnumerateRelativeDistinguishedNames().Count();
+        // Decode every RDN and value now so a malformed Name is a DER error here, not an exception during identity checks.
+        foreach (var rdn in subject.EnumerateRelativeDistinguishedNames())
+        {
+            if (!rdn.HasMultipleElements)
+            {
+                _ = rdn.GetSingleElementValue();
+            }
+        }
         var spki = infoReader.ReadEncodedValue().ToArray();
         var spkiReader = new AsnReader(spki, AsnEncodingRules.DER).ReadSequence();
         var algorithm = spkiReader.ReadSequence();
@@ -362,15 +381,16 @@ public static class CertificateRequestValidator
         string? keyParameterOid = algorithm.HasData && algorithm.PeekTag() == Asn1Tag.ObjectIdentifier ? algorithm.ReadObjectIdentifier() : null;
 
         var extensions = new List<X509Extension>();
-        // RFC 2986 4.1: attributes [0] IMPLICIT SET OF Attribute; tolerated when absent.
+        // RFC 2986 4.1: attributes [0] IMPLICIT SET OF Attribute; tolerated when absent. Some clients (strongSwan 5.9)
+        // do not sort the SET as DER requires; the signature covers the bytes as sent, so the order is accepted.
         if (infoReader.HasData)
         {
-            var attributes = infoReader.ReadSetOf(new Asn1Tag(TagClass.ContextSpecific, 0));
+            var attributes = infoReader.ReadSetOf(skipSortOrderValidation: true, new Asn1Tag(TagClass.ContextSpecific, 0));
             while (attributes.HasData)
             {
                 var attribute = attributes.ReadSequence();
                 var type = attribute.ReadObjectIdentifier();
-                var values = attribute.ReadSetOf();
+                var values = attribute.ReadSetOf(skipSortOrderValidation: true);
                 attribute.ThrowIfNotEmpty();
                 if (type != ExtensionRequestOid)
                 {
@@ -402,8 +422,8 @@ public static class CertificateRequestValidator
         infoReader.ThrowIfNotEmpty();
         if (extensions.FirstOrDefault(e => e.Oid?.Value == SubjectAltNameOid) is { } san)
         {
-            // Reject a SAN that does not parse now, so later comparisons cannot throw.
-            _ = SubjectAltNames.EncodedNames(san.RawData);
+            // Reject a SAN that does not parse now (names and URI text), so later comparisons cannot throw.
+            _ = SubjectAltNames.Uris(san.RawData).ToList();
         }
 
         return new ParsedRequest(info, version, subject, spki, keyOid, keyParameterOid, extensions, signatureOid, signatureParameters, signature);

@@ -18,7 +18,8 @@ public sealed record IssuedDeviceCertificate(
 /// <summary>
 /// The online issuing CA: turns verified certificate requests into short-lived device certificates and signs the
 /// CRL. It holds only a signing handle to the issuing key (software or HSM), never key bytes. Pure apart from the
-/// random serial numbers: the instant and lifetime are passed in.
+/// random serial numbers: the instant and lifetime are passed in. Immutable after construction, so one instance
+/// serves concurrent requests (software ECDsa and the pkcs11 engine both sign concurrently; see the SoftHSM test).
 /// </summary>
 public sealed class DeviceCertificateAuthority
 {
@@ -121,8 +122,8 @@ public sealed class DeviceCertificateAuthority
         }
 
         var serial = CertificateSigner.NewSerialNumber();
-        using var signed = certificateRequest.Create(IssuingCertificate.SubjectName, _generator, notBefore, notAfter, serial);
-        var certificate = X509CertificateLoader.LoadCertificate(signed.RawData);
+        // Created through a signature generator, the certificate has no private key attached: it is safe to hand out as is.
+        var certificate = certificateRequest.Create(IssuingCertificate.SubjectName, _generator, notBefore, notAfter, serial);
         return new IssuedDeviceCertificate(certificate, deviceId, Convert.ToHexString(serial), notBefore, notAfter);
     }
 

@@ -57,14 +57,25 @@ public static class DeviceIdentityName
     {
         ArgumentNullException.ThrowIfNull(certificate);
         deviceId = null;
-        var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().SingleOrDefault();
-        if (san is null)
+        // RFC 5280 4.2: an extension appears at most once; a certificate with two SANs names no one.
+        var sans = certificate.Extensions.Where(e => e.Oid?.Value == "2.5.29.17").ToList();
+        if (sans.Count != 1)
+        {
+            return false;
+        }
+
+        IEnumerable<string> uris;
+        try
+        {
+            uris = SubjectAltNames.Uris(sans[0].RawData).ToList();
+        }
+        catch (System.Formats.Asn1.AsnContentException)
         {
             return false;
         }
 
         string? found = null;
-        foreach (var uri in SubjectAltNames.Uris(san.RawData))
+        foreach (var uri in uris)
         {
             if (!uri.StartsWith(UriPrefix, StringComparison.Ordinal))
             {

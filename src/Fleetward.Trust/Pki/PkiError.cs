@@ -26,6 +26,17 @@ public static class PkiErrorCodes
     public const string KeyInvalid = "csr.key_invalid";
     public const string SubjectMismatch = "csr.subject_mismatch";
     public const string SubjectAltNameMismatch = "csr.san_mismatch";
+    public const string ClientCertificateNotYetValid = "tls.certificate_not_yet_valid";
+    public const string ClientCertificateExpired = "tls.certificate_expired";
+    public const string ClientCertificateUntrusted = "tls.certificate_untrusted";
+    public const string ClientCertificateNotForClientAuth = "tls.certificate_not_client_auth";
+    public const string ClientCertificateWithoutDeviceId = "tls.certificate_without_device_id";
+    public const string ClientCertificateRevoked = "tls.certificate_revoked";
+    public const string FactoryCertificateNotYetValid = "factory.certificate_not_yet_valid";
+    public const string FactoryCertificateExpired = "factory.certificate_expired";
+    public const string FactoryCertificateUntrusted = "factory.certificate_untrusted";
+    public const string FactoryCertificateNotForClientAuth = "factory.certificate_not_client_auth";
+    public const string FactoryCertificateWithoutDeviceId = "factory.certificate_without_device_id";
     public const string KeyFormatInvalid = "keystore.format_invalid";
     public const string KeyEncryptionUnsupported = "keystore.encryption_unsupported";
     public const string KeyPassphraseWrong = "keystore.passphrase_wrong";

@@ -161,6 +161,24 @@ public sealed class OpenSslInteropTests : IDisposable
         Assert.Equal(PkiErrorCodes.KeyEncryptionUnsupported, EncryptedKeyFile.Open(File.ReadAllText(_dir.File("weak.key")), "other").Error!.Code);
     }
 
+    [Fact]
+    public void Openssl_made_factory_idevid_is_accepted_for_its_manufacturer_only()
+    {
+        ExternalTool.OpenSsl(_dir.Path, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "factory.key", "-subj", "/O=Acme/CN=Acme Factory Root", "-days", "3650", "-out", "factory.pem");
+        ExternalTool.OpenSsl(_dir.Path, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "idevid.key", "-subj", "/O=Acme/CN=Acme R2/serialNumber=ACME-42", "-out", "idevid.csr");
+        File.WriteAllText(_dir.File("idevid.ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
+        ExternalTool.OpenSsl(_dir.Path, "x509", "-req", "-in", "idevid.csr", "-CA", "factory.pem", "-CAkey", "factory.key", "-CAcreateserial", "-days", "3650", "-extfile", "idevid.ext", "-out", "idevid.pem");
+
+        using var factoryRoot = X509Certificate2.CreateFromPem(File.ReadAllText(_dir.File("factory.pem")));
+        using var idevid = X509Certificate2.CreateFromPem(File.ReadAllText(_dir.File("idevid.pem")));
+        var accepted = new FactoryCertificateVerifier([factoryRoot]).Verify(idevid, [], _now);
+        Assert.True(accepted.IsSuccess, accepted.Error?.ToString());
+        Assert.Equal("ACME-42", accepted.Value.DeviceId);
+
+        var refused = new FactoryCertificateVerifier([_root]).Verify(idevid, [], _now);
+        Assert.Equal(PkiErrorCodes.FactoryCertificateUntrusted, refused.Error!.Code);
+    }
+
     private byte[] OpenSslRequest(string deviceId, string newKey, params string[] extra)
     {
         var name = $"{deviceId}-{Guid.NewGuid():N}";

@@ -10,7 +10,8 @@ namespace Fleetward.Integration.Tests.Pki;
 /// Issue 3's HSM promise: an issuing CA key held in a PKCS#11 token (SoftHSM2) signs device certificates and CRLs
 /// that openssl accepts, and the key cannot be taken out of the token.
 /// </summary>
-public sealed class SoftHsmIssuingKeyTests : IClassFixture<SoftHsmToken>, IDisposable
+[Collection(SoftHsmCollection.Name)]
+public sealed class SoftHsmIssuingKeyTests : IDisposable
 {
     private readonly SoftHsmToken _hsm;
     private readonly TempDirectory _dir = new();
@@ -88,6 +89,45 @@ public sealed class SoftHsmIssuingKeyTests : IClassFixture<SoftHsmToken>, IDispo
         var key = (ECDsa)_hsm.Key;
         using var publicOnly = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
         Assert.True(publicOnly.VerifyData(data, key.SignData(data, HashAlgorithmName.SHA256), HashAlgorithmName.SHA256));
+    }
+
+    [Fact]
+    public void Hsm_key_signs_from_concurrent_requests()
+    {
+        // The server issues certificates for many devices at once through one shared key handle.
+        var key = (ECDsa)_hsm.Key;
+        using var publicOnly = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
+        var failures = 0;
+        Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var data = BitConverter.GetBytes(i);
+            if (!publicOnly.VerifyData(data, key.SignData(data, HashAlgorithmName.SHA256), HashAlgorithmName.SHA256))
+            {
+                Interlocked.Increment(ref failures);
+            }
+        });
+        Assert.Equal(0, failures);
+    }
+
+    [Fact]
+    public void Hsm_held_device_key_makes_an_enrollment_request()
+    {
+        // A device with a PKCS#11 token enrolls with a key that never leaves it.
+        var csr = DeviceCertificateRequest.Create(_hsm.Key, "hsm-robot-2");
+        var request = CertificateRequestValidator.ValidateForEnrollment(csr, "hsm-robot-2");
+        Assert.True(request.IsSuccess, request.Error?.ToString());
+        Assert.Equal(((ECDsa)_hsm.Key).ExportSubjectPublicKeyInfo(), request.Value.PublicKey.ExportSubjectPublicKeyInfo());
+    }
+
+    [Fact]
+    public void Rsa_key_in_the_token_opens_as_rsa()
+    {
+        _hsm.Pkcs11Tool("--login", "--pin", _hsm.Pin, "--keypairgen", "--key-type", "rsa:2048", "--label", "rsa-key", "--id", "02", "--usage-sign", "--sensitive");
+        using var key = Pkcs11KeyStore.OpenPrivateKey(new Pkcs11KeyUri(SoftHsmToken.TokenLabel, "rsa-key"), _hsm.Pin);
+        var rsa = Assert.IsAssignableFrom<RSA>(key);
+        var data = "fleetward"u8.ToArray();
+        using var publicOnly = RSA.Create(rsa.ExportParameters(includePrivateParameters: false));
+        Assert.True(publicOnly.VerifyData(data, rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
     }
 
     [Fact]

@@ -5,6 +5,16 @@ using Fleetward.Trust.Keys;
 namespace Fleetward.Integration.Tests.Pki;
 
 /// <summary>
+/// Every test that needs the HSM joins this collection: the OpenSSL engine loads the PKCS#11 module once per process
+/// with the SOFTHSM2_CONF of that moment, so there must be exactly one token per test run.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SoftHsmCollection : ICollectionFixture<SoftHsmToken>
+{
+    public const string Name = "softhsm";
+}
+
+/// <summary>
 /// A throw-away SoftHSM2 token in a temporary directory holding one EC P-256 key generated inside the token
 /// (pkcs11-tool --keypairgen --sensitive), opened once per test run through the OpenSSL pkcs11 engine.
 /// </summary>

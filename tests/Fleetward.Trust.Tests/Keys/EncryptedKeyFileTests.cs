@@ -24,7 +24,7 @@ public sealed class EncryptedKeyFileTests
     [Fact]
     public void Rsa_key_round_trips()
     {
-        using var key = RSA.Create(2048);
+        var key = Fleetward.Trust.Tests.Pki.TestPki.Rsa2048;
         var pem = EncryptedKeyFile.Protect(key, "correct horse", Iterations);
         using var rsa = Assert.IsAssignableFrom<RSA>(EncryptedKeyFile.Open(pem, "correct horse").Value);
         Assert.Equal(key.ExportSubjectPublicKeyInfo(), rsa.ExportSubjectPublicKeyInfo());
@@ -107,6 +107,16 @@ public sealed class EncryptedKeyFileTests
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         Assert.Throws<ArgumentException>(() => EncryptedKeyFile.Protect(key, "  ", Iterations));
+    }
+
+    [Fact]
+    public void Unsupported_key_algorithm_is_named_after_decryption()
+    {
+        using var dsa = DSA.Create(2048);
+        var pem = EncryptedKeyFile.Protect(dsa, "pw", Iterations);
+        var error = EncryptedKeyFile.Open(pem, "pw").Error!;
+        Assert.Equal(PkiErrorCodes.KeyFormatInvalid, error.Code);
+        Assert.Contains("1.2.840.10040.4.1", error.Message);
     }
 
     [Fact]

@@ -92,7 +92,7 @@ public sealed class CertificateAuthorityHierarchyTests : IDisposable
     [Fact]
     public void Rsa_root_is_supported()
     {
-        using var rsa = RSA.Create(2048);
+        var rsa = TestPki.Rsa2048;
         using var root = CertificateAuthorityHierarchy.CreateRoot(rsa, new X500DistinguishedName("CN=RSA Root"), TestPki.Now);
         Assert.Equal("1.2.840.113549.1.1.11", root.SignatureAlgorithm.Value);
     }

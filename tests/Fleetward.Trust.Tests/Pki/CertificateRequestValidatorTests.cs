@@ -38,7 +38,7 @@ public sealed class CertificateRequestValidatorTests
     [Fact]
     public void Rsa_2048_request_is_accepted()
     {
-        using var key = RSA.Create(2048);
+        var key = TestPki.Rsa2048;
         var result = CertificateRequestValidator.Validate(TestPki.CreateCsr(key, "CN=robot-7"));
         Assert.True(result.IsSuccess, result.Error?.ToString());
         Assert.Equal("RSA 2048", result.Value.KeyDescription);
@@ -74,7 +74,7 @@ public sealed class CertificateRequestValidatorTests
     [Fact]
     public void Sha1_signature_is_refused()
     {
-        using var key = RSA.Create(2048);
+        var key = TestPki.Rsa2048;
         var csr = TestPki.CreateCsr(key, "CN=robot-7");
         var sha1Signature = key.SignData(CertificationRequestInfo(csr), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1);
         var error = Refusal(CertificateRequestValidator.Validate(ReplaceSignature(csr, sha1Signature, "1.2.840.113549.1.1.5")));
@@ -110,6 +110,35 @@ public sealed class CertificateRequestValidatorTests
         var error = Refusal(CertificateRequestValidator.Validate("not a certificate request"u8));
         Assert.Equal(PkiErrorCodes.DerInvalid, error.Code);
         Assert.Equal("csr", error.Field);
+    }
+
+    [Fact]
+    public void Subject_with_invalid_utf8_is_a_der_error_not_an_exception()
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        using (writer.PushSetOf())
+        using (writer.PushSequence())
+        {
+            writer.WriteObjectIdentifier("2.5.4.3");
+            writer.WriteEncodedValue(new byte[] { 0x0C, 0x02, 0xC3, 0x28 });
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest(new X500DistinguishedName(writer.Encode()), key, HashAlgorithmName.SHA256).CreateSigningRequest();
+        var error = Refusal(CertificateRequestValidator.ValidateForEnrollment(csr, "robot-7"));
+        Assert.Equal(PkiErrorCodes.DerInvalid, error.Code);
+    }
+
+    [Fact]
+    public void San_uri_outside_ia5_is_a_der_error_not_an_exception()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=robot-7", key, HashAlgorithmName.SHA256);
+        // SEQUENCE { [6] "u" 0xFF }: a uniformResourceIdentifier is an IA5String, 0xFF is not IA5.
+        request.CertificateExtensions.Add(new X509Extension("2.5.29.17", new byte[] { 0x30, 0x04, 0x86, 0x02, 0x75, 0xFF }, critical: false));
+        var error = Refusal(CertificateRequestValidator.ValidateForEnrollment(request.CreateSigningRequest(), "robot-7"));
+        Assert.Equal(PkiErrorCodes.DerInvalid, error.Code);
     }
 
     [Fact]
@@ -222,13 +251,33 @@ public sealed class CertificateRequestValidatorTests
     }
 
     [Fact]
-    public void Reenrollment_refuses_a_request_without_the_san()
+    public void Reenrollment_accepts_a_request_that_asks_for_no_san()
     {
         using var pki = new TestPki();
         var current = pki.Authority.Issue(pki.VerifiedCsr("robot-7"), "robot-7", TestPki.Now).Certificate;
         using var newKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var error = Refusal(CertificateRequestValidator.ValidateForReenrollment(TestPki.CreateCsr(newKey, "CN=robot-7"), current));
-        Assert.Equal(PkiErrorCodes.SubjectAltNameMismatch, error.Code);
+        var result = CertificateRequestValidator.ValidateForReenrollment(TestPki.CreateCsr(newKey, "CN=robot-7"), current);
+        Assert.True(result.IsSuccess, result.Error?.ToString());
+    }
+
+    [Fact]
+    public void Reenrollment_refuses_a_san_with_an_extra_name()
+    {
+        using var pki = new TestPki();
+        var current = pki.Authority.Issue(pki.VerifiedCsr("robot-7"), "robot-7", TestPki.Now).Certificate;
+        using var newKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = TestPki.CreateCsr(newKey, "CN=robot-7", null, DeviceUri, "urn:fleetward:device:robot-8");
+        Assert.Equal(PkiErrorCodes.SubjectAltNameMismatch, Refusal(CertificateRequestValidator.ValidateForReenrollment(csr, current)).Code);
+    }
+
+    [Fact]
+    public void Empty_san_sequence_counts_as_no_san()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=robot-7", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509Extension("2.5.29.17", new byte[] { 0x30, 0x00 }, critical: false));
+        var result = CertificateRequestValidator.ValidateForEnrollment(request.CreateSigningRequest(), "robot-7");
+        Assert.True(result.IsSuccess, result.Error?.ToString());
     }
 
     [Fact]

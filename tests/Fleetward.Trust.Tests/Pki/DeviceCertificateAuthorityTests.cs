@@ -166,6 +166,21 @@ public sealed class DeviceCertificateAuthorityTests : IDisposable
     }
 
     [Fact]
+    public void Device_id_is_not_read_from_a_certificate_with_two_device_urns()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var twoUrns = new CertificateRequest("CN=x", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(new Uri("urn:fleetward:device:robot-1"));
+        san.AddUri(new Uri("urn:fleetward:device:robot-2"));
+        twoUrns.CertificateExtensions.Add(san.Build());
+        using (var certificate = twoUrns.CreateSelfSigned(TestPki.Now, TestPki.Now.AddHours(1)))
+        {
+            Assert.False(DeviceIdentityName.TryGetDeviceId(certificate, out _));
+        }
+    }
+
+    [Fact]
     public void Device_id_is_not_read_from_a_certificate_without_the_fleetward_urn()
     {
         Assert.False(DeviceIdentityName.TryGetDeviceId(_pki.Issuing, out _));

@@ -10,6 +10,11 @@ internal sealed class TestPki : IDisposable
     public static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
     public static readonly Uri CrlUrl = new("https://fleet.example.test/pki/crl");
 
+    private static readonly Lazy<RSA> SharedRsa2048 = new(() => RSA.Create(2048));
+
+    /// <summary>RSA key generation takes seconds on a busy machine: one 2048-bit key serves every test that only reads it.</summary>
+    public static RSA Rsa2048 => SharedRsa2048.Value;
+
     public TestPki()
     {
         RootKey = ECDsa.Create(ECCurve.NamedCurves.nistP384);
