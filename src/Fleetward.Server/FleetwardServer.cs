@@ -204,6 +204,20 @@ public sealed class FleetwardServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The server's standard logs: one JSON object per line on stdout, UTC timestamps; ASP.NET Core's own chatter from Warning up.</summary>
+    public static void UseJsonConsoleLogging(ILoggingBuilder logging, LogLevel minimum)
+    {
+        logging.ClearProviders();
+        logging.AddJsonConsole(json =>
+        {
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            json.IncludeScopes = false;
+        });
+        logging.SetMinimumLevel(minimum);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning > minimum ? LogLevel.Warning : minimum);
+    }
+
     private static void ConfigureLogging(ILoggingBuilder logging, FleetwardServerSetup setup)
     {
         if (setup.ConfigureLogging is not null)
@@ -211,14 +225,7 @@ public sealed class FleetwardServer : IAsyncDisposable
             setup.ConfigureLogging(logging);
             return;
         }
-        logging.AddJsonConsole(json =>
-        {
-            json.UseUtcTimestamp = true;
-            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            json.IncludeScopes = false;
-        });
-        logging.SetMinimumLevel(LogLevel.Information);
-        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        UseJsonConsoleLogging(logging, LogLevel.Information);
     }
 
     private static bool ValidateDeviceCertificate(IServiceProvider services, X509Certificate2 certificate, X509Chain? chain, System.Net.Security.SslPolicyErrors errors)

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using Fleetward.Server;
 using Fleetward.Server.Configuration;
 using Fleetward.Server.Options;
+using Microsoft.Extensions.Logging;
 
 namespace Fleetward.Cli.Commands;
 
@@ -18,22 +19,25 @@ public static class ServerCommand
         var postgres = new Option<string?>("--postgres") { Description = "Use PostgreSQL at this connection string (overrides the configuration file)." };
         var operatorUrl = UrlOption("--operator-url", "Operator listener address, e.g. https://127.0.0.1:8443 (overrides the configuration file).", null);
         var deviceUrl = UrlOption("--device-url", "Device listener address, e.g. https://127.0.0.1:8444 (overrides the configuration file).", null);
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level written (JSON lines on stdout).", DefaultValueFactory = _ => LogLevel.Information };
 
         var command = new Command("server", "Run the control plane: the operator API (bearer tokens) and the device listener (mutual TLS), until Ctrl-C or SIGTERM.")
         {
-            data, postgres, operatorUrl, deviceUrl,
+            data, postgres, operatorUrl, deviceUrl, logLevel,
         };
         command.SetAction((parseResult, cancellationToken) => CommandErrors.RunAsync(parseResult.InvocationConfiguration.Error, () => RunAsync(
             new DataDirectory(parseResult.GetRequiredValue(data)),
             new ControlPlaneOverrides(parseResult.GetValue(postgres), parseResult.GetValue(operatorUrl), parseResult.GetValue(deviceUrl)),
+            parseResult.GetValue(logLevel),
             parseResult.InvocationConfiguration.Output,
             cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(DataDirectory directory, ControlPlaneOverrides overrides, TextWriter output, CancellationToken stop)
+    private static async Task<int> RunAsync(DataDirectory directory, ControlPlaneOverrides overrides, LogLevel logLevel, TextWriter output, CancellationToken stop)
     {
-        await using var plane = await ControlPlane.StartAsync(directory, overrides, setup: null, stop);
+        var setup = new FleetwardServerSetup { ConfigureLogging = logging => FleetwardServer.UseJsonConsoleLogging(logging, logLevel) };
+        await using var plane = await ControlPlane.StartAsync(directory, overrides, setup, stop);
         await output.WriteLineAsync($"fleetward server: operator listener {plane.Server.OperatorAddress} device listener {plane.Server.DeviceAddress} " +
             $"store {(plane.Configuration.Engine == StorageEngine.Sqlite ? "sqlite " + plane.Configuration.SqlitePath : "postgres")}");
         await output.FlushAsync(CancellationToken.None);
