@@ -4,7 +4,11 @@ using Dapper;
 
 namespace Fleetward.Storage.Sql;
 
-/// <summary>One numbered schema change, read from an embedded <c>NNNN_name.sql</c> resource of its engine.</summary>
+/// <summary>
+/// One numbered schema change, read from an embedded <c>NNNN_name.sql</c> resource of its engine. Each area of the
+/// product owns a block of numbers (0001-0099 foundation, 0100 identity, 0200 updates, 0300 audit, 0400 rollouts,
+/// 0500 detection), so areas developed side by side never collide; pending ones apply in number order.
+/// </summary>
 internal sealed record Migration(int Version, string Name, string Sql)
 {
     /// <summary>Loads the engine's migrations (resources under <c>Fleetward.Storage.{engine}.Migrations.</c>) in version order.</summary>
@@ -28,11 +32,11 @@ internal sealed record Migration(int Version, string Name, string Sql)
         }
 
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 0; i < migrations.Count; i++)
+        for (var i = 1; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version == migrations[i - 1].Version)
             {
-                throw new InvalidOperationException($"Migrations of {engineFolder} must be numbered 1..n without gaps; found {migrations[i].Version} at position {i + 1}.");
+                throw new InvalidOperationException($"Two migrations of {engineFolder} share number {migrations[i].Version}.");
             }
         }
 
@@ -53,11 +57,12 @@ internal static class MigrationRunner
     {
         await connection.ExecuteAsync(new CommandDefinition(VersionTableDdl, transaction: transaction, cancellationToken: cancellationToken));
         var applied = (await connection.QueryAsync<long>(new CommandDefinition("SELECT version FROM schema_migrations", transaction: transaction, cancellationToken: cancellationToken))).ToHashSet();
-        var newest = applied.Count == 0 ? 0 : applied.Max();
-        if (newest > migrations.Count)
+        var unknown = applied.Where(v => migrations.All(m => m.Version != v)).Order().ToList();
+        if (unknown.Count > 0)
         {
             throw new StoreSchemaException(
-                $"The {engine} database is at schema version {newest}, newer than this binary knows (up to {migrations.Count}). " +
+                $"The {engine} database has schema migration(s) {string.Join(", ", unknown)} that this binary does not know " +
+                $"(it knows up to {migrations[^1].Version}): the database is newer than this binary. " +
                 "Run the Fleetward release that migrated it, or a newer one; nothing was changed.");
         }
 

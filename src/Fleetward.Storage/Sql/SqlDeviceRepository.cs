@@ -90,40 +90,40 @@ internal sealed class SqlDeviceRepository(SqlSession session) : IDeviceRepositor
             "UPDATE devices SET first_seen_at = COALESCE(first_seen_at, @at), last_seen_at = @at WHERE id = @id",
             new { id, at = UnixTime.ToMs(at) }, cancellationToken)) == 1;
 
+    /// <summary>One round trip: the page of devices joined with their tags, folded back into devices in id order.</summary>
     private async Task<IReadOnlyList<Device>> ListAsync(DeviceQuery query, string where, object parameters, CancellationToken cancellationToken)
     {
-        var sql = $"SELECT {Columns} FROM devices d WHERE {where} ORDER BY d.id LIMIT {query.Limit}";
-        var rows = (await session.Connection.QueryAsync<DeviceRow>(session.Command(sql, parameters, cancellationToken))).ToList();
-        if (rows.Count == 0)
+        var sql =
+            $"SELECT p.*, t.tag AS Tag FROM (SELECT {Columns} FROM devices d WHERE {where} ORDER BY d.id LIMIT {query.Limit}) p " +
+            "LEFT JOIN device_tags t ON t.device_id = p.Id ORDER BY p.Id, t.tag";
+        var devices = new List<Device>();
+        DeviceRow? current = null;
+        var tags = new List<string>();
+        foreach (var row in await session.Connection.QueryAsync<DeviceRow>(session.Command(sql, parameters, cancellationToken)))
         {
-            return [];
-        }
-
-        var ids = rows.Select(r => r.Id).ToArray();
-        var tags = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var chunk in ids.Chunk(500))
-        {
-            var placeholders = string.Join(", ", chunk.Select((_, i) => $"@p{i}"));
-            var tagParameters = new DynamicParameters();
-            for (var i = 0; i < chunk.Length; i++)
+            if (current is null || current.Id != row.Id)
             {
-                tagParameters.Add($"p{i}", chunk[i]);
-            }
-
-            var tagRows = await session.Connection.QueryAsync<(string DeviceId, string Tag)>(session.Command(
-                $"SELECT device_id, tag FROM device_tags WHERE device_id IN ({placeholders}) ORDER BY device_id, tag", tagParameters, cancellationToken));
-            foreach (var (deviceId, tag) in tagRows)
-            {
-                if (!tags.TryGetValue(deviceId, out var list))
+                if (current is not null)
                 {
-                    tags[deviceId] = list = [];
+                    devices.Add(current.ToDevice(tags));
+                    tags = [];
                 }
 
-                list.Add(tag);
+                current = row;
+            }
+
+            if (row.Tag is not null)
+            {
+                tags.Add(row.Tag);
             }
         }
 
-        return rows.Select(r => r.ToDevice(tags.TryGetValue(r.Id, out var t) ? t : [])).ToList();
+        if (current is not null)
+        {
+            devices.Add(current.ToDevice(tags));
+        }
+
+        return devices;
     }
 
     private sealed class DeviceRow
@@ -135,6 +135,7 @@ internal sealed class SqlDeviceRepository(SqlSession session) : IDeviceRepositor
         public long CreatedAt { get; set; }
         public long? FirstSeenAt { get; set; }
         public long? LastSeenAt { get; set; }
+        public string? Tag { get; set; }
 
         public Device ToDevice(IReadOnlyList<string> tags) => new(
             Id,
