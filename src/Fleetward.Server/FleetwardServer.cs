@@ -87,6 +87,19 @@ public sealed class FleetwardServer : IAsyncDisposable
 
         var operatorListen = new ListenOptionsHolder();
         var deviceListen = new ListenOptionsHolder();
+        IServiceProvider? applicationServices = null;
+        var deviceTls = new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = options.DeviceServerCertificate ?? options.OperatorCertificate,
+            // Devices speak mutual TLS 1.3 only. The client certificate mode is settled once the routes
+            // are known (below): certificate-less clients are let in only when some route is declared
+            // anonymous (EST bootstrap, TUF metadata), and DeviceCertificateGate keeps every other
+            // device route closed to them.
+            SslProtocols = SslProtocols.Tls13,
+            ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+            ClientCertificateValidation = (certificate, chain, errors) =>
+                ValidateDeviceCertificate(applicationServices!, certificate, chain, errors),
+        };
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -115,15 +128,7 @@ public sealed class FleetwardServer : IAsyncDisposable
                     connection.Features.Set(new ListenerFeature(FleetwardListener.Device));
                     return next(connection);
                 });
-                listen.UseHttps(new HttpsConnectionAdapterOptions
-                {
-                    ServerCertificate = options.DeviceServerCertificate ?? options.OperatorCertificate,
-                    // Devices speak mutual TLS 1.3 only.
-                    SslProtocols = SslProtocols.Tls13,
-                    ClientCertificateMode = ClientCertificateMode.RequireCertificate,
-                    ClientCertificateValidation = (certificate, chain, errors) =>
-                        ValidateDeviceCertificate(kestrel.ApplicationServices, certificate, chain, errors),
-                });
+                listen.UseHttps(deviceTls);
             });
         });
 
@@ -145,10 +150,12 @@ public sealed class FleetwardServer : IAsyncDisposable
         services.TryAddSingleton<IDeviceCertificateValidator, NoDeviceCertificateAuthority>();
 
         var app = builder.Build();
+        applicationServices = app.Services;
         app.UseMiddleware<HttpMetricsMiddleware>();
         app.UseMiddleware<ProblemMiddleware>();
         app.UseRouting();
         app.UseMiddleware<OperatorAuthenticationMiddleware>();
+        app.UseMiddleware<DeviceCertificateGate>();
 
         var operatorRoot = app.MapGroup("").WithMetadata(new ListenerMetadata(FleetwardListener.Operator));
         var deviceRoot = app.MapGroup("").WithMetadata(new ListenerMetadata(FleetwardListener.Device));
@@ -160,6 +167,12 @@ public sealed class FleetwardServer : IAsyncDisposable
 
         var server = new FleetwardServer(app, operatorListen, deviceListen);
         EnsureEveryRouteDeclaresAccess(server.Endpoints);
+        if (server.Endpoints.Any(endpoint =>
+                endpoint.Metadata.GetMetadata<ListenerMetadata>()?.Listener == FleetwardListener.Device
+                && endpoint.Metadata.GetMetadata<AnonymousDeviceEndpointMetadata>() is not null))
+        {
+            deviceTls.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+        }
         // Create the exporter and instruments now so the first scrape already sees every instrument.
         app.Services.GetRequiredService<PrometheusExporter>();
         app.Services.GetRequiredService<ServerMetrics>();
@@ -178,8 +191,8 @@ public sealed class FleetwardServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Fails the build when a route has no listener, or an operator-listener route declares no access
-    /// rule: such a route would otherwise be unreachable (404) or reachable by anyone.
+    /// Fails the build when a route has no listener, or declares no access rule for its listener:
+    /// such a route would otherwise be unreachable (404) or reachable by anyone.
     /// </summary>
     private static void EnsureEveryRouteDeclaresAccess(IReadOnlyList<Endpoint> endpoints)
     {
@@ -197,11 +210,31 @@ public sealed class FleetwardServer : IAsyncDisposable
             {
                 faults.Add($"operator route '{endpoint.DisplayName}' declares neither RequireRole nor AllowWithoutToken");
             }
+            else if (listener.Listener == FleetwardListener.Device
+                && endpoint.Metadata.GetMetadata<DeviceAccessMetadata>() is null
+                && endpoint.Metadata.GetMetadata<AnonymousDeviceEndpointMetadata>() is null)
+            {
+                faults.Add($"device route '{endpoint.DisplayName}' declares neither RequireDevice nor AllowWithoutDeviceCertificate");
+            }
         }
         if (faults.Count > 0)
         {
             throw new InvalidOperationException("Routes without an access rule: " + string.Join("; ", faults) + ".");
         }
+    }
+
+    /// <summary>The server's standard logs: one JSON object per line on stdout, UTC timestamps; ASP.NET Core's own chatter from Warning up.</summary>
+    public static void UseJsonConsoleLogging(ILoggingBuilder logging, LogLevel minimum)
+    {
+        logging.ClearProviders();
+        logging.AddJsonConsole(json =>
+        {
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            json.IncludeScopes = false;
+        });
+        logging.SetMinimumLevel(minimum);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning > minimum ? LogLevel.Warning : minimum);
     }
 
     private static void ConfigureLogging(ILoggingBuilder logging, FleetwardServerSetup setup)
@@ -211,14 +244,7 @@ public sealed class FleetwardServer : IAsyncDisposable
             setup.ConfigureLogging(logging);
             return;
         }
-        logging.AddJsonConsole(json =>
-        {
-            json.UseUtcTimestamp = true;
-            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            json.IncludeScopes = false;
-        });
-        logging.SetMinimumLevel(LogLevel.Information);
-        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        UseJsonConsoleLogging(logging, LogLevel.Information);
     }
 
     private static bool ValidateDeviceCertificate(IServiceProvider services, X509Certificate2 certificate, X509Chain? chain, System.Net.Security.SslPolicyErrors errors)

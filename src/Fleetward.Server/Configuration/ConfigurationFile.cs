@@ -57,7 +57,7 @@ public static class ConfigurationFile
             var bytes = System.IO.File.ReadAllBytes(file);
             root = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         }
-        catch (FileNotFoundException exception)
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ConfigurationException(file, null, "the file does not exist; run 'fleetward init --data " + directory.Root + "' first.", exception);
         }

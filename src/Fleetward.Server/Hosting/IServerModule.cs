@@ -21,8 +21,9 @@ public interface IServerModule
 /// <summary>
 /// The route groups a module maps into. Every endpoint in <see cref="OperatorApi"/> and
 /// <see cref="Operator"/> must declare its access with <c>RequireRole</c> or <c>AllowWithoutToken</c>
-/// (the server refuses to build otherwise); endpoints in <see cref="Device"/> are reached only over
-/// mutual TLS with a certificate accepted by <see cref="Devices.IDeviceCertificateValidator"/>.
+/// (the server refuses to build otherwise). Every endpoint in <see cref="Device"/> must declare
+/// <c>RequireDevice</c> (mutual TLS with a certificate accepted by <see cref="Devices.IDeviceCertificateValidator"/>)
+/// or <c>AllowWithoutDeviceCertificate</c> (see <see cref="Devices.DeviceAccessConventions"/>).
 /// </summary>
 public sealed class FleetwardRoutes(RouteGroupBuilder @operator, RouteGroupBuilder operatorApi, RouteGroupBuilder device)
 {

@@ -17,7 +17,8 @@ public sealed class PrometheusExporter : IDisposable
     private readonly MeterListener listener = new();
     private readonly Lock familiesGate = new();
     private readonly Dictionary<string, MetricFamily> families = new(StringComparer.Ordinal);
-    private readonly Dictionary<Instrument, MetricFamily> byInstrument = [];
+    // Read on every measurement, so lock-free; families change only when instruments come and go.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Instrument, MetricFamily> byInstrument = new();
 
     /// <param name="meterScope">Only meters created with this scope are exported (null: meters created without a scope).</param>
     /// <param name="meterFilter">Which of those meters to export, by name.</param>
@@ -30,13 +31,7 @@ public sealed class PrometheusExporter : IDisposable
                 meterListener.EnableMeasurementEvents(instrument);
             }
         };
-        listener.MeasurementsCompleted = (instrument, _) =>
-        {
-            lock (familiesGate)
-            {
-                byInstrument.Remove(instrument);
-            }
-        };
+        listener.MeasurementsCompleted = (instrument, state) => byInstrument.TryRemove(instrument, out _);
         listener.SetMeasurementEventCallback<byte>((i, v, t, _) => Record(i, v, t));
         listener.SetMeasurementEventCallback<short>((i, v, t, _) => Record(i, v, t));
         listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
@@ -93,12 +88,10 @@ public sealed class PrometheusExporter : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        MetricFamily? family;
-        lock (familiesGate)
+        if (byInstrument.TryGetValue(instrument, out var family))
         {
-            byInstrument.TryGetValue(instrument, out family);
+            family.Record(value, LabelSet(tags));
         }
-        family?.Record(value, LabelSet(tags));
     }
 
     private static string LabelSet(ReadOnlySpan<KeyValuePair<string, object?>> tags)

@@ -29,7 +29,7 @@ public sealed class TokenLifecycleTests
         var view = listed.Single(t => t.GetProperty("id").GetString() == id);
         Assert.Equal(TestServer.Start.AddMinutes(3), view.GetProperty("lastUsedAt").GetDateTimeOffset());
         Assert.Equal("active", view.GetProperty("state").GetString());
-        Assert.DoesNotContain(secret.Split('_')[2], listed.ToString());
+        Assert.DoesNotContain(secret[20..], listed.ToString());
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/api/v1/tokens/" + id)).StatusCode);
         var refused = await server.OperatorClient(secret).GetAsync("/api/v1/devices");

@@ -69,10 +69,61 @@ public sealed class ListenerSeparationTests
                 : DeviceCertificateDecision.Refuse("not the test device");
     }
 
+    [Fact]
+    public async Task With_an_anonymous_device_route_certificate_less_clients_reach_only_that_route()
+    {
+        using var refused = ClientCertificate("CN=not-a-device");
+        await using var server = await TestServer.StartAsync([new DeviceProbeModule(), new AnonymousDeviceModule()]);
+        using var anonymous = new HttpClient(TestServer.PinnedHandler(server.Certificate)) { BaseAddress = server.Server.DeviceAddress };
+        using var withRefusedCertificate = new HttpClient(TestServer.PinnedHandler(server.Certificate, refused)) { BaseAddress = server.Server.DeviceAddress };
+
+        Assert.Equal("public", await anonymous.GetStringAsync("/anonymous-probe"));
+        await ProblemAssert.IsProblemAsync(await anonymous.GetAsync("/device-probe"), HttpStatusCode.Unauthorized, "unauthenticated");
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => withRefusedCertificate.GetAsync("/anonymous-probe"));
+    }
+
+    [Fact]
+    public void A_device_route_without_a_declared_access_rule_stops_the_server_from_building()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => FleetwardServer.Build(
+            new Options.ServerOptions
+            {
+                OperatorUrl = new Uri("https://127.0.0.1:0"),
+                DeviceUrl = new Uri("https://127.0.0.1:0"),
+                OperatorCertificate = Configuration.OperatorCertificate.CreateSelfSigned(DateTimeOffset.UtcNow, TimeSpan.FromDays(1), []),
+            },
+            new UndeclaredStore(),
+            new FleetwardServerSetup { Modules = [new UndeclaredDeviceModule()] }));
+        Assert.Contains("/undeclared-device", error.Message);
+    }
+
     private sealed class DeviceProbeModule : IServerModule
     {
         public void MapEndpoints(FleetwardRoutes routes) =>
             routes.Device.MapGet("/device-probe", (Microsoft.AspNetCore.Http.HttpContext context) =>
-                context.Connection.ClientCertificate!.GetNameInfo(X509NameType.SimpleName, false));
+                context.Connection.ClientCertificate!.GetNameInfo(X509NameType.SimpleName, false))
+                .RequireDevice();
+    }
+
+    private sealed class AnonymousDeviceModule : IServerModule
+    {
+        public void MapEndpoints(FleetwardRoutes routes) =>
+            routes.Device.MapGet("/anonymous-probe", () => "public").AllowWithoutDeviceCertificate("test route");
+    }
+
+    private sealed class UndeclaredDeviceModule : IServerModule
+    {
+        public void MapEndpoints(FleetwardRoutes routes) => routes.Device.MapGet("/undeclared-device", () => "open");
+    }
+
+    private sealed class UndeclaredStore : Core.Ports.IFleetStore
+    {
+        public string Engine => "none";
+
+        public Task<Core.Ports.IFleetUnitOfWork> BeginAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<Core.Ports.IFleetUnitOfWork> ReadAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

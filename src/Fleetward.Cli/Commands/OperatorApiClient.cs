@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Fleetward.Server.Problems;
+
+namespace Fleetward.Cli.Commands;
+
+/// <summary>
+/// HTTP client for the operator API. With a CA file, the server must present exactly one of its
+/// certificates (pinning) or a chain ending in one of them for the requested host; nothing else is
+/// trusted, and there is no switch to trust everything.
+/// </summary>
+public sealed class OperatorApiClient : IDisposable
+{
+    private readonly HttpClient http;
+
+    public OperatorApiClient(OperatorConnection connection)
+    {
+        var handler = new SocketsHttpHandler();
+        if (connection.CaFile is not null)
+        {
+            var trusted = new X509Certificate2Collection();
+            trusted.ImportFromPemFile(connection.CaFile);
+            if (trusted.Count == 0)
+            {
+                throw new UsageException($"--ca-file {connection.CaFile} holds no PEM certificate.");
+            }
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                certificate is not null && ServerCertificateTrust.IsTrusted(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), errors, trusted);
+        }
+        http = new HttpClient(handler) { BaseAddress = connection.Server, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", connection.Token);
+        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+    }
+
+    /// <summary>Sends a request and returns the response body (JSON text, empty for 204).</summary>
+    /// <exception cref="OperatorApiException">The server answered with a problem.</exception>
+    public async Task<string> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        if (body is not null)
+        {
+            request.Content = new StringContent(JsonSerializer.Serialize(body, JsonBody.Options), Encoding.UTF8, "application/json");
+        }
+        using var response = await http.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return text;
+        }
+        throw OperatorApiException.From(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text);
+    }
+
+    public async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken) =>
+        JsonSerializer.Deserialize<T>(await SendAsync(HttpMethod.Get, path, null, cancellationToken), JsonBody.Options)!;
+
+    public void Dispose() => http.Dispose();
+}
+
+/// <summary>The server's certificate decision for operator clients, separate from I/O so each rule is testable.</summary>
+public static class ServerCertificateTrust
+{
+    public static bool IsTrusted(X509Certificate2 presented, SslPolicyErrors errors, X509Certificate2Collection trusted)
+    {
+        // Pinning: the exact certificate from the CA file (the self-signed operator certificate init wrote).
+        foreach (var pinned in trusted)
+        {
+            if (presented.RawData.AsSpan().SequenceEqual(pinned.RawData))
+            {
+                return true;
+            }
+        }
+        // Otherwise a chain to one of the given roots (RFC 5280 6.1 path validation by the platform),
+        // and the name must match the URL's host.
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+        {
+            return false;
+        }
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(presented);
+    }
+}
+
+/// <summary>The operator API refused a request; carries the problem's code and field for scripts.</summary>
+public sealed class OperatorApiException(HttpStatusCode status, string code, string message, string? field)
+    : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+
+    public string Code { get; } = code;
+
+    public string? Field { get; } = field;
+
+    public static OperatorApiException From(HttpStatusCode status, string? mediaType, string body)
+    {
+        if (mediaType == ProblemWriter.ContentType)
+        {
+            try
+            {
+                var problem = JsonDocument.Parse(body).RootElement;
+                var code = problem.TryGetProperty("code", out var c) ? c.GetString() ?? "" : "";
+                var detail = problem.TryGetProperty("detail", out var d) ? d.GetString() : null;
+                var title = problem.TryGetProperty("title", out var t) ? t.GetString() : null;
+                var field = problem.TryGetProperty("field", out var f) ? f.GetString() : null;
+                return new OperatorApiException(status, code, $"{(int)status} {code}: {detail ?? title}", field);
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        return new OperatorApiException(status, "http-" + (int)status, $"{(int)status} {status}: the server answered without problem details.", null);
+    }
+}
