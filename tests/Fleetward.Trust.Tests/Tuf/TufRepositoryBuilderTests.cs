@@ -122,3 +122,35 @@ public class TufRepositoryBuilderTests
         Assert.Equal(["fw/app.bin"], info.RepositoryPaths("fw/app.bin", consistentSnapshot: false));
     }
 }
+
+public class TufRepositoryBuilderRestoreTests
+{
+    [Fact]
+    public void Restored_builder_continues_versions_where_the_stored_repository_left_off()
+    {
+        var repo = new TufTestRepository();
+        repo.Builder.RotateRoot(r => r, [repo.Signers[TufRoles.Root]], TufTestRepository.Start);
+        repo.PublishTarget("a.bin", [1]);
+        var restored = TufRepositoryBuilder.Restore(repo.Builder.RootHistory, repo.Builder.TargetsRoles,
+            repo.Builder.Snapshot!, repo.Builder.Timestamp!, TufTestRepository.Start);
+        foreach (var (role, signer) in repo.Signers) restored.SetSigners(role, [signer]);
+        restored.AddTarget("b.bin", TargetFileInfo.FromContent([2]));
+        restored.Publish(TufTestRepository.Start);
+        Assert.Equal(repo.Builder.Timestamp!.Signed.Version + 1, restored.Timestamp!.Signed.Version);
+        Assert.Equal(2, restored.Root.Signed.Version);
+        var set = new TrustedMetadataSet(repo.InitialRoot, TufTestRepository.Start);
+        set.UpdateRoot(restored.MetadataFiles["2.root.json"]);
+        set.UpdateTimestamp(restored.Timestamp.ToBytes());
+        set.UpdateSnapshot(restored.Snapshot!.ToBytes());
+        Assert.Equal(2, set.UpdateTargets(restored.TargetsRoles[TufRoles.Targets].ToBytes()).Signed.Targets.Count);
+    }
+
+    [Fact]
+    public void Restore_refuses_a_root_history_with_a_forged_link()
+    {
+        var repo = new TufTestRepository();
+        var forged = SignedMetadata<RootMetadata>.Create(repo.Builder.ProposeRoot(r => r, TufTestRepository.Start), [Fleetward.Trust.Crypto.Ed25519TufSigner.Generate()]);
+        Assert.Throws<TufTrustException>(() => TufRepositoryBuilder.Restore([repo.Builder.Root, forged], repo.Builder.TargetsRoles,
+            repo.Builder.Snapshot!, repo.Builder.Timestamp!, TufTestRepository.Start));
+    }
+}
