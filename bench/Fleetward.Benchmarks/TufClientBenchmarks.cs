@@ -13,9 +13,8 @@ namespace Fleetward.Benchmarks;
 [MemoryDiagnoser]
 public class TufClientBenchmarks
 {
-    private const string TargetPath = "fw/robot.img";
-    private readonly byte[] _target = new byte[1024 * 1024];
-    private InMemoryMirror _mirror = null!;
+    private const string TargetPath = TufBenchmarkRepository.TargetPath;
+    private TufBenchmarkRepository _repository = null!;
     private byte[] _root = null!;
     private byte[] _timestamp = null!;
     private byte[] _snapshot = null!;
@@ -24,30 +23,17 @@ public class TufClientBenchmarks
     private byte[] _timestampSigned = null!;
     private byte[] _timestampSignature = null!;
     private string _workDirectory = null!;
-    private DateTimeOffset _now;
 
     [GlobalSetup]
     public void Setup()
     {
-        Random.Shared.NextBytes(_target);
-        _now = DateTimeOffset.UtcNow;
-        var signers = new Dictionary<string, TufRoleSigners>
-        {
-            [TufRoles.Root] = new([EcdsaTufSigner.Generate()], 1),
-            [TufRoles.Targets] = new([EcdsaTufSigner.Generate()], 1),
-            [TufRoles.Snapshot] = new([Ed25519TufSigner.Generate()], 1),
-            [TufRoles.Timestamp] = new([Ed25519TufSigner.Generate()], 1),
-        };
-        var builder = TufRepositoryBuilder.Initialize(signers, _now);
-        var info = TargetFileInfo.FromContent(_target, TargetSecurityVersion.Custom(1));
-        builder.AddTarget(TargetPath, info);
-        builder.Publish(_now);
-        _mirror = new InMemoryMirror(builder.MetadataFiles, info.RepositoryPaths(TargetPath, true).ToDictionary(p => p, _ => _target));
+        _repository = new TufBenchmarkRepository();
+        var builder = _repository.Builder;
         _root = builder.Root.ToBytes();
         _timestamp = builder.Timestamp!.ToBytes();
         _snapshot = builder.Snapshot!.ToBytes();
         _targets = builder.TargetsRoles[TufRoles.Targets].ToBytes();
-        _timestampKey = signers[TufRoles.Timestamp].Signers[0].PublicKey;
+        _timestampKey = _repository.Signers[TufRoles.Timestamp].Signers[0].PublicKey;
         _timestampSigned = builder.Timestamp.CanonicalSigned.ToArray();
         _timestampSignature = Convert.FromHexString(builder.Timestamp.Signatures[0].SignatureHex);
         _workDirectory = Path.Combine(Path.GetTempPath(), "fleetward-bench-tuf-" + Guid.NewGuid().ToString("N"));
@@ -65,31 +51,22 @@ public class TufClientBenchmarks
     [Benchmark]
     public void TrustedMetadataSetRefreshAndTargetCheck()
     {
-        var trusted = new TrustedMetadataSet(_root, _now);
+        var trusted = new TrustedMetadataSet(_root, _repository.Now);
         trusted.UpdateTimestamp(_timestamp);
         trusted.UpdateSnapshot(_snapshot);
         var targets = trusted.UpdateTargets(_targets);
         var info = targets.Signed.Targets[TargetPath];
-        TargetContentVerifier.Verify(TargetPath, _target, info.Length, info.Hashes);
+        TargetContentVerifier.Verify(TargetPath, _repository.Target, info.Length, info.Hashes);
     }
 
     [Benchmark]
     public async Task<string> FullRefreshAndTargetDownload()
     {
         var store = new TufMetadataDirectory(Path.Combine(_workDirectory, "metadata"));
-        TufUpdater.Initialize(store, _root, _now);
-        var updater = new TufUpdater(store, _mirror, TimeProvider.System);
+        TufUpdater.Initialize(store, _root, _repository.Now);
+        var updater = new TufUpdater(store, _repository, TimeProvider.System);
         await updater.RefreshAsync();
         var target = await updater.FindTargetAsync(TargetPath);
         return await updater.DownloadTargetAsync(target, Path.Combine(_workDirectory, "targets"));
-    }
-
-    private sealed class InMemoryMirror(IReadOnlyDictionary<string, byte[]> metadata, IReadOnlyDictionary<string, byte[]> targets) : ITufRepositoryFetcher
-    {
-        public Task<Stream?> OpenMetadataAsync(string fileName, CancellationToken cancellationToken) =>
-            Task.FromResult<Stream?>(metadata.TryGetValue(fileName, out var bytes) ? new MemoryStream(bytes, writable: false) : null);
-
-        public Task<Stream?> OpenTargetAsync(string repositoryPath, CancellationToken cancellationToken) =>
-            Task.FromResult<Stream?>(targets.TryGetValue(repositoryPath, out var bytes) ? new MemoryStream(bytes, writable: false) : null);
     }
 }
