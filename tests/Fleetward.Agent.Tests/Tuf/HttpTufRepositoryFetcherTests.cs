@@ -23,8 +23,10 @@ public class HttpTufRepositoryFetcherTests
         var fetcher = new HttpTufRepositoryFetcher(new HttpClient(handler), new Uri("http://repo.test/tuf/metadata"), new Uri("http://repo.test/tuf/targets"));
         await using (await fetcher.OpenMetadataAsync("2.root.json", default)) { }
         await using (await fetcher.OpenTargetAsync("fw/ab12.my image.bin", default)) { }
+        await using (await fetcher.OpenMetadataAsync("3.team/security.json", default)) { }
         Assert.Equal("http://repo.test/tuf/metadata/2.root.json", handler.Requests[0].AbsoluteUri);
         Assert.Equal("http://repo.test/tuf/targets/fw/ab12.my%20image.bin", handler.Requests[1].AbsoluteUri);
+        Assert.Equal("http://repo.test/tuf/metadata/3.team%2Fsecurity.json", handler.Requests[2].OriginalString);
     }
 
     [Theory]
