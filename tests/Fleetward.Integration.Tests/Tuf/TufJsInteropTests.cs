@@ -99,6 +99,24 @@ public sealed class TufJsInteropTests : IClassFixture<TufJsEnvironment>, IDispos
     }
 
     [Fact]
+    public void Tuf_js_finds_a_target_through_a_Fleetward_delegated_security_role()
+    {
+        var repo = FleetwardRepository();
+        var securityKey = Fleetward.Trust.Crypto.EcdsaTufSigner.Generate();
+        repo.Builder.Delegate(TufRoles.Targets,
+            new DelegatedRole { Name = "security", Keys = new([securityKey.PublicKey.KeyId], 1), Paths = ["security/*"], Terminating = true },
+            [securityKey.PublicKey], [securityKey]);
+        var patch = System.Text.Encoding.UTF8.GetBytes("security patch\n");
+        var info = TargetFileInfo.FromContent(patch, TargetSecurityVersion.Custom(4));
+        repo.Builder.AddTarget("security/patch.bin", info, "security");
+        foreach (var name in info.RepositoryPaths("security/patch.bin", true)) repo.Targets[name] = patch;
+        repo.Builder.Publish(DateTimeOffset.UtcNow);
+        var result = TufJsDownload(repo, "security/patch.bin");
+        Assert.True(result.Code == 0, result.Error + result.Output);
+        Assert.Equal(patch, File.ReadAllBytes(Path.Combine(_dir, "tufjs-targets", Uri.EscapeDataString("security/patch.bin"))));
+    }
+
+    [Fact]
     public void Tuf_js_refuses_a_tampered_target_from_a_Fleetward_repository()
     {
         var repo = FleetwardRepository();
