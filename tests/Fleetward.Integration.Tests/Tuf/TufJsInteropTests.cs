@@ -172,6 +172,16 @@ public sealed class TufJsInteropTests : IClassFixture<TufJsEnvironment>, IDispos
     }
 
     [Fact]
+    public async Task Fleetward_follows_a_tufjs_models_delegation()
+    {
+        var repositoryDir = BuildTufJsRepository("delegated");
+        var (target, file) = await FleetwardDownload(repositoryDir, "security/patch.bin");
+        Assert.Equal("security", target.Role);
+        Assert.Equal(5, target.SecurityVersion);
+        Assert.Equal("security patch built by @tufjs/models\n", await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
     public async Task Fleetward_refuses_a_tampered_target_in_a_tufjs_models_repository()
     {
         var repositoryDir = BuildTufJsRepository("valid");

@@ -1,13 +1,15 @@
 // Builds and signs a small TUF repository with @tufjs/models, for Fleetward's client to verify.
-// Usage: node build-repo.js OUT_DIR [valid|expired]
+// Usage: node build-repo.js OUT_DIR [valid|expired|delegated]
 // Writes OUT_DIR/metadata/{1.root.json,root.json,timestamp.json,1.snapshot.json,1.targets.json} and
 // OUT_DIR/targets/<sha256>.app.bin (consistent snapshots). Keys: ed25519 root/timestamp/snapshot, ecdsa P-256 targets.
+// "delegated" adds a terminating delegation from targets to a "security" role (paths security/*, its own ed25519 key)
+// listing security/patch.bin, written as 1.security.json and targets/security/<sha256>.patch.bin.
 'use strict';
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { canonicalize } = require('@tufjs/canonical-json');
-const { Key, Metadata, MetaFile, Root, Signature, Snapshot, TargetFile, Targets, Timestamp } = require('@tufjs/models');
+const { Key, Metadata, MetadataKind, MetaFile, Root, Signature, Snapshot, TargetFile, Targets, Timestamp } = require('@tufjs/models');
 
 function newSigner(kind) {
   const { publicKey, privateKey } = kind === 'ed25519'
@@ -63,10 +65,38 @@ function main() {
     path: 'app.bin', length: content.length, hashes: { sha256, sha512 },
     unrecognizedFields: { custom: { security_version: 3 } },
   });
-  const targets = new Metadata(new Targets({ version: 1, expires: expires(90), targets: { 'app.bin': target } }));
+  let targets = new Metadata(new Targets({ version: 1, expires: expires(90), targets: { 'app.bin': target } }));
+  const snapshotMeta = { 'targets.json': new MetaFile({ version: 1 }) };
+
+  if (mode === 'delegated') {
+    const security = newSigner('ed25519');
+    const patch = Buffer.from('security patch built by @tufjs/models\n');
+    const patchSha256 = crypto.createHash('sha256').update(patch).digest('hex');
+    fs.mkdirSync(path.join(targetsDir, 'security'), { recursive: true });
+    fs.writeFileSync(path.join(targetsDir, 'security', `${patchSha256}.patch.bin`), patch);
+    // Delegations are built through the models' own JSON parsing (Delegations is not exported).
+    const targetsJson = targets.signed.toJSON();
+    targetsJson.delegations = {
+      keys: { [security.key.keyID]: security.key.toJSON() },
+      roles: [{ name: 'security', keyids: [security.key.keyID], threshold: 1, terminating: true, paths: ['security/*'] }],
+    };
+    targets = Metadata.fromJSON(MetadataKind.Targets, { signed: targetsJson, signatures: [] });
+    const securityRole = new Metadata(new Targets({
+      version: 1, expires: expires(30),
+      targets: {
+        'security/patch.bin': new TargetFile({
+          path: 'security/patch.bin', length: patch.length, hashes: { sha256: patchSha256 },
+          unrecognizedFields: { custom: { security_version: 5 } },
+        }),
+      },
+    }));
+    securityRole.sign(security.sign);
+    write(metadataDir, '1.security.json', securityRole);
+    snapshotMeta['security.json'] = new MetaFile({ version: 1 });
+  }
   targets.sign(signers.targets.sign);
 
-  const snapshot = new Metadata(new Snapshot({ version: 1, expires: expires(7), meta: { 'targets.json': new MetaFile({ version: 1 }) } }));
+  const snapshot = new Metadata(new Snapshot({ version: 1, expires: expires(7), meta: snapshotMeta }));
   snapshot.sign(signers.snapshot.sign);
   const snapshotBytes = Buffer.from(JSON.stringify(snapshot.toJSON()));
 
