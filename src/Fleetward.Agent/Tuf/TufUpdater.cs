@@ -13,6 +13,7 @@ public sealed record TufTarget(string Path, TargetFileInfo Info, string Role)
 /// every file to <see cref="TrustedMetadataSet"/> for the trust decision, and persists what that accepted. On top of TUF
 /// it enforces the device's own security-version floor.
 /// </summary>
+/// <remarks>One updater per metadata directory, used by one caller at a time: it holds the state of the current update.</remarks>
 public sealed class TufUpdater
 {
     private readonly TufMetadataDirectory _store;
