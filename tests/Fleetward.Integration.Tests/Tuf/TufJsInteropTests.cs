@@ -172,6 +172,16 @@ public sealed class TufJsInteropTests : IClassFixture<TufJsEnvironment>, IDispos
     }
 
     [Fact]
+    public async Task Fleetward_verifies_rsassa_pss_targets_signed_by_node()
+    {
+        var repositoryDir = BuildTufJsRepository("rsa");
+        var (target, _) = await FleetwardDownload(repositoryDir, "app.bin");
+        Assert.Equal(3, target.SecurityVersion);
+        var root = SignedMetadata<RootMetadata>.Parse(await File.ReadAllBytesAsync(Path.Combine(repositoryDir, "metadata", "root.json"))).Signed;
+        Assert.Equal("rsassa-pss-sha256", root.Keys[root.RoleKeys(TufRoles.Targets).KeyIds[0]].Scheme);
+    }
+
+    [Fact]
     public async Task Fleetward_follows_a_tufjs_models_delegation()
     {
         var repositoryDir = BuildTufJsRepository("delegated");

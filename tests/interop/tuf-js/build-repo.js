@@ -1,9 +1,10 @@
 // Builds and signs a small TUF repository with @tufjs/models, for Fleetward's client to verify.
-// Usage: node build-repo.js OUT_DIR [valid|expired|delegated]
+// Usage: node build-repo.js OUT_DIR [valid|expired|delegated|rsa]
 // Writes OUT_DIR/metadata/{1.root.json,root.json,timestamp.json,1.snapshot.json,1.targets.json} and
 // OUT_DIR/targets/<sha256>.app.bin (consistent snapshots). Keys: ed25519 root/timestamp/snapshot, ecdsa P-256 targets.
 // "delegated" adds a terminating delegation from targets to a "security" role (paths security/*, its own ed25519 key)
 // listing security/patch.bin, written as 1.security.json and targets/security/<sha256>.patch.bin.
+// "rsa" signs targets with an RSA-3072 rsassa-pss-sha256 key (salt length = digest length, as securesystemslib signs).
 'use strict';
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -11,24 +12,29 @@ const path = require('node:path');
 const { canonicalize } = require('@tufjs/canonical-json');
 const { Key, Metadata, MetadataKind, MetaFile, Root, Signature, Snapshot, TargetFile, Targets, Timestamp } = require('@tufjs/models');
 
+const SCHEMES = {
+  ed25519: { keytype: 'ed25519', scheme: 'ed25519' },
+  ecdsa: { keytype: 'ecdsa', scheme: 'ecdsa-sha2-nistp256' },
+  rsa: { keytype: 'rsa', scheme: 'rsassa-pss-sha256' },
+};
+
 function newSigner(kind) {
-  const { publicKey, privateKey } = kind === 'ed25519'
-    ? crypto.generateKeyPairSync('ed25519')
+  const { publicKey, privateKey } = kind === 'ed25519' ? crypto.generateKeyPairSync('ed25519')
+    : kind === 'rsa' ? crypto.generateKeyPairSync('rsa', { modulusLength: 3072 })
     : crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicValue = kind === 'ed25519'
     ? publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex')
     : publicKey.export({ format: 'pem', type: 'spki' });
-  const keyJson = {
-    keytype: kind === 'ed25519' ? 'ed25519' : 'ecdsa',
-    scheme: kind === 'ed25519' ? 'ed25519' : 'ecdsa-sha2-nistp256',
-    keyval: { public: publicValue },
-  };
+  const keyJson = { ...SCHEMES[kind], keyval: { public: publicValue } };
   // TUF spec 4.2: the key id is the SHA-256 of the canonical JSON of the key object.
   const keyID = crypto.createHash('sha256').update(canonicalize(keyJson)).digest('hex');
   const key = new Key({ keyID, keyType: keyJson.keytype, scheme: keyJson.scheme, keyVal: keyJson.keyval });
+  const signingKey = kind === 'rsa'
+    ? { key: privateKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST }
+    : privateKey;
   const sign = (bytes) => new Signature({
     keyID,
-    sig: crypto.sign(kind === 'ed25519' ? null : 'sha256', bytes, privateKey).toString('hex'),
+    sig: crypto.sign(kind === 'ed25519' ? null : 'sha256', bytes, signingKey).toString('hex'),
   });
   return { key, sign };
 }
@@ -50,7 +56,8 @@ function main() {
   fs.mkdirSync(targetsDir, { recursive: true });
 
   const signers = {
-    root: newSigner('ed25519'), timestamp: newSigner('ed25519'), snapshot: newSigner('ed25519'), targets: newSigner('ecdsa'),
+    root: newSigner('ed25519'), timestamp: newSigner('ed25519'), snapshot: newSigner('ed25519'),
+    targets: newSigner(mode === 'rsa' ? 'rsa' : 'ecdsa'),
   };
   const root = new Metadata(new Root({ version: 1, expires: expires(365), consistentSnapshot: true }));
   for (const [role, signer] of Object.entries(signers)) root.signed.addKey(signer.key, role);
