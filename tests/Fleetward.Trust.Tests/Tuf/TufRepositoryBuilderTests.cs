@@ -154,3 +154,40 @@ public class TufRepositoryBuilderRestoreTests
             repo.Builder.Snapshot!, repo.Builder.Timestamp!, TufTestRepository.Start));
     }
 }
+
+public class TufSigningCeremonyTests
+{
+    [Fact]
+    public void Root_signed_separately_by_two_holders_merges_to_meet_a_two_of_two_threshold()
+    {
+        var holders = new[] { Fleetward.Trust.Crypto.Ed25519TufSigner.Generate(), Fleetward.Trust.Crypto.Ed25519TufSigner.Generate() };
+        var assignment = new TufRoleAssignment(holders.Select(h => h.PublicKey).ToList(), 2);
+        var root = RootMetadata.Create(TufRoles.TopLevel.ToDictionary(r => r, _ => assignment), TufTestRepository.Start.AddDays(365));
+        var unsigned = SignedMetadata<RootMetadata>.Create(root, []).ToBytes();
+        var byFirst = SignedMetadata<RootMetadata>.Parse(unsigned).AddSignatures([holders[0]]);
+        var bySecond = SignedMetadata<RootMetadata>.Parse(unsigned).AddSignatures([holders[1]]);
+        Assert.False(byFirst.VerifyThreshold(root.RoleKeys(TufRoles.Root), root.Keys).IsMet);
+        var merged = byFirst.MergeSignatures(bySecond);
+        Assert.True(merged.VerifyThreshold(root.RoleKeys(TufRoles.Root), root.Keys).IsMet);
+        _ = new TrustedMetadataSet(merged.ToBytes(), TufTestRepository.Start);
+    }
+
+    [Fact]
+    public void Merging_signatures_over_different_content_is_refused()
+    {
+        var repo = new TufTestRepository();
+        var other = SignedMetadata<RootMetadata>.Create(repo.Builder.Root.Signed with { Version = 2 }, [repo.Signers[TufRoles.Root]]);
+        Assert.Throws<ArgumentException>(() => repo.Builder.Root.MergeSignatures(other));
+    }
+
+    [Fact]
+    public async Task Streamed_target_description_equals_the_buffered_one()
+    {
+        var content = new byte[200_000];
+        Random.Shared.NextBytes(content);
+        var streamed = await TargetFileInfo.FromStreamAsync(new MemoryStream(content));
+        var buffered = TargetFileInfo.FromContent(content);
+        Assert.Equal(buffered.Length, streamed.Length);
+        Assert.Equal(buffered.Hashes, streamed.Hashes);
+    }
+}
