@@ -17,15 +17,17 @@ public sealed class HttpTufRepositoryFetcher : ITufRepositoryFetcher
         _targetBase = targetBaseUrl is null ? null : WithTrailingSlash(targetBaseUrl);
     }
 
+    /// <summary>A metadata file name is one URL segment: a delegated role name containing "/" is escaped whole, as python-tuf does.</summary>
     public Task<Stream?> OpenMetadataAsync(string fileName, CancellationToken cancellationToken) =>
-        OpenAsync(_metadataBase, fileName, cancellationToken);
+        OpenAsync(_metadataBase, Uri.EscapeDataString(fileName), cancellationToken);
 
+    /// <summary>A target path keeps its directories: each segment is escaped on its own.</summary>
     public Task<Stream?> OpenTargetAsync(string repositoryPath, CancellationToken cancellationToken) =>
-        OpenAsync(_targetBase ?? throw new InvalidOperationException("no target base URL configured"), repositoryPath, cancellationToken);
+        OpenAsync(_targetBase ?? throw new InvalidOperationException("no target base URL configured"),
+            string.Join('/', repositoryPath.Split('/').Select(Uri.EscapeDataString)), cancellationToken);
 
-    private async Task<Stream?> OpenAsync(Uri baseUrl, string path, CancellationToken cancellationToken)
+    private async Task<Stream?> OpenAsync(Uri baseUrl, string relative, CancellationToken cancellationToken)
     {
-        var relative = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
         var response = await _http.GetAsync(new Uri(baseUrl, relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         // Repositories answer a missing next root with 404 (or 403 on some object stores); both end the rotation loop.
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)

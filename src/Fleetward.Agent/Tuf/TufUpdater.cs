@@ -13,6 +13,7 @@ public sealed record TufTarget(string Path, TargetFileInfo Info, string Role)
 /// every file to <see cref="TrustedMetadataSet"/> for the trust decision, and persists what that accepted. On top of TUF
 /// it enforces the device's own security-version floor.
 /// </summary>
+/// <remarks>One updater per metadata directory, used by one caller at a time: it holds the state of the current update.</remarks>
 public sealed class TufUpdater
 {
     private readonly TufMetadataDirectory _store;
@@ -100,13 +101,24 @@ public sealed class TufUpdater
     /// </summary>
     public async Task<string> DownloadTargetAsync(TufTarget target, string destinationDirectory, CancellationToken cancellationToken = default)
     {
-        TargetSecurityVersion.EnsureNotBelowInstalled(target.Info, target.Path, _store.InstalledSecurityVersion);
+        try
+        {
+            TargetSecurityVersion.EnsureNotBelowInstalled(target.Info, target.Path, _store.InstalledSecurityVersion);
+        }
+        catch (TufMetadataFormatException e)
+        {
+            throw new TufTrustException(TufTrustFailure.Malformed, target.Role, e.Message, e);
+        }
         if (target.Info.Length > _options.TargetMaxLength)
             throw new TufTrustException(TufTrustFailure.DownloadLimitExceeded, target.Path,
                 $"is {target.Info.Length} bytes, the device accepts at most {_options.TargetMaxLength}");
         var repositoryPath = PreferredRepositoryPath(target);
         Directory.CreateDirectory(destinationDirectory);
-        var destination = Path.Combine(Path.GetFullPath(destinationDirectory), Uri.EscapeDataString(target.Path));
+        // One flat file name per target path: "/" is escaped, and names that mean a directory are refused.
+        var fileName = Uri.EscapeDataString(target.Path);
+        if (fileName is "" or "." or "..")
+            throw new TufTrustException(TufTrustFailure.Malformed, target.Role, $"target path \"{target.Path}\" cannot name a file");
+        var destination = Path.Combine(Path.GetFullPath(destinationDirectory), fileName);
         var temp = destination + ".part-" + Guid.NewGuid().ToString("N");
         try
         {

@@ -9,7 +9,9 @@ namespace Fleetward.Trust.Crypto;
 /// (hex for ed25519, SPKI PEM for ecdsa and rsa, as securesystemslib and tuf-js encode them).
 /// </summary>
 /// <remarks>The key id is the SHA-256 of the canonical JSON of the key object exactly as listed, so that fields a
-/// newer writer added (e.g. <c>keyid_hash_algorithms</c>) still yield that writer's id.</remarks>
+/// newer writer added (e.g. <c>keyid_hash_algorithms</c>) still yield that writer's id. Like python-tuf and tuf-js,
+/// readers accept metadata whose listed ids differ from the computed one (some repositories use HSM key ids); threshold
+/// counting is by key material, so such aliases cannot inflate a count.</remarks>
 public sealed class TufKey : IEquatable<TufKey>
 {
     private readonly JsonObject _json;

@@ -91,6 +91,20 @@ public sealed class SignedMetadata<T> where T : TufRoleMetadata, ITufRoleParser<
         return new SignedMetadata<T>(Signed, _signedJson, signatures);
     }
 
+    /// <summary>
+    /// Combines signatures two key holders made separately over the same <c>signed</c> content (an m-of-n root ceremony
+    /// where each holder signs a copy offline). Throws if the contents differ.
+    /// </summary>
+    public SignedMetadata<T> MergeSignatures(SignedMetadata<T> other)
+    {
+        if (!CanonicalSigned.Span.SequenceEqual(other.CanonicalSigned.Span))
+            throw new ArgumentException("the two files sign different content", nameof(other));
+        var signatures = Signatures.ToList();
+        foreach (var signature in other.Signatures)
+            if (!signatures.Any(s => s.KeyId == signature.KeyId)) signatures.Add(signature);
+        return new SignedMetadata<T>(Signed, _signedJson, signatures);
+    }
+
     private static readonly JsonSerializerOptions FileJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>

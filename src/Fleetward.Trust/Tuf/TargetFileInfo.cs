@@ -25,6 +25,32 @@ public sealed record TargetFileInfo
         Custom = custom,
     };
 
+    /// <summary>Describes content read from a stream (artifacts too large to buffer), hashing sha256 and sha512 in one pass.</summary>
+    public static async Task<TargetFileInfo> FromStreamAsync(Stream content, JsonObject? custom = null, CancellationToken cancellationToken = default)
+    {
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+        var buffer = new byte[81920];
+        long length = 0;
+        int read;
+        while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            sha256.AppendData(buffer, 0, read);
+            sha512.AppendData(buffer, 0, read);
+            length += read;
+        }
+        return new TargetFileInfo
+        {
+            Length = length,
+            Hashes = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["sha256"] = Convert.ToHexStringLower(sha256.GetHashAndReset()),
+                ["sha512"] = Convert.ToHexStringLower(sha512.GetHashAndReset()),
+            },
+            Custom = custom,
+        };
+    }
+
     /// <summary>
     /// The names a target is served under: with consistent snapshots <c>DIR/HASH.NAME</c> for each listed hash (TUF spec
     /// 5.7.3), otherwise the path itself.

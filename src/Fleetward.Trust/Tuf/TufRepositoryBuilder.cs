@@ -64,6 +64,35 @@ public sealed class TufRepositoryBuilder
         return builder;
     }
 
+    /// <summary>
+    /// Rebuilds the builder from stored metadata (a server restart): every root version in order, each of which must be
+    /// accepted by the one before it, and the current targets roles, snapshot and timestamp. Signers are set afterwards.
+    /// </summary>
+    public static TufRepositoryBuilder Restore(IReadOnlyList<SignedMetadata<RootMetadata>> rootHistory,
+        IReadOnlyDictionary<string, SignedMetadata<TargetsMetadata>> targetsRoles, SignedMetadata<SnapshotMetadata> snapshot,
+        SignedMetadata<TimestampMetadata> timestamp, DateTimeOffset now, TufExpiryPolicy? expiry = null)
+    {
+        if (rootHistory.Count == 0) throw new ArgumentException("at least one root is required", nameof(rootHistory));
+        var builder = new TufRepositoryBuilder(rootHistory[0], expiry);
+        foreach (var root in rootHistory.Skip(1))
+        {
+            new TrustedMetadataSet(builder.Root.ToBytes(), now).UpdateRoot(root.ToBytes());
+            builder.AddRootFile(root);
+        }
+        builder._drafts.Clear();
+        var consistent = builder.Root.Signed.ConsistentSnapshot;
+        foreach (var (role, signed) in targetsRoles)
+        {
+            builder._targets[role] = signed;
+            builder._files[TufRoles.FileName(role, consistent ? signed.Signed.Version : null)] = signed.ToBytes();
+        }
+        builder.Snapshot = snapshot;
+        builder._files[TufRoles.FileName(TufRoles.Snapshot, consistent ? snapshot.Signed.Version : null)] = snapshot.ToBytes();
+        builder.Timestamp = timestamp;
+        builder._files[TufRoles.FileName(TufRoles.Timestamp, null)] = timestamp.ToBytes();
+        return builder;
+    }
+
     public SignedMetadata<RootMetadata> Root => _roots[^1];
     public IReadOnlyList<SignedMetadata<RootMetadata>> RootHistory => _roots;
     public SignedMetadata<TimestampMetadata>? Timestamp { get; private set; }

@@ -124,3 +124,33 @@ public class TufMetadataDirectoryTests : IDisposable
         if (Directory.Exists(_path)) Directory.Delete(_path, recursive: true);
     }
 }
+
+public class TufUpdaterTargetPathTests
+{
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    public async Task Target_paths_that_name_a_directory_are_refused(string path)
+    {
+        var repo = new SimulatedTufRepository();
+        repo.AddTarget(path, [1]);
+        repo.Publish();
+        using var device = new SimulatedDevice(repo);
+        var e = await Assert.ThrowsAsync<Fleetward.Trust.Tuf.TufTrustException>(() => device.UpdateAsync(path));
+        Assert.Equal(Fleetward.Trust.Tuf.TufTrustFailure.Malformed, e.Reason);
+    }
+
+    [Fact]
+    public async Task Malformed_security_version_is_refused_as_malformed()
+    {
+        var repo = new SimulatedTufRepository();
+        var info = Fleetward.Trust.Tuf.TargetFileInfo.FromContent([1], new System.Text.Json.Nodes.JsonObject { ["security_version"] = "high" });
+        repo.Builder.AddTarget("a.bin", info);
+        foreach (var name in info.RepositoryPaths("a.bin", true)) repo.Targets[name] = [1];
+        repo.Publish();
+        using var device = new SimulatedDevice(repo);
+        var e = await Assert.ThrowsAsync<Fleetward.Trust.Tuf.TufTrustException>(() => device.UpdateAsync("a.bin"));
+        Assert.Equal(Fleetward.Trust.Tuf.TufTrustFailure.Malformed, e.Reason);
+        Assert.Contains("custom.security_version", e.Message);
+    }
+}

@@ -103,6 +103,26 @@ public sealed class AgentTufCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Help_lists_the_subcommands_and_options()
+    {
+        // Help comes from the root command the CLI mounts "tuf" under.
+        var root = new System.CommandLine.RootCommand { AgentTufCommand.Create() };
+        var output = new StringWriter();
+        var code = await root.Parse(["tuf", "--help"]).InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = output });
+        Assert.Equal(0, code);
+        foreach (var word in new[] { "init", "refresh", "download", "--metadata-dir", "--metadata-url", "--target-name", "--target-base-url", "--target-dir" })
+            Assert.Contains(word, output.ToString());
+    }
+
+    [Fact]
+    public async Task Malformed_url_is_a_usage_error_with_exit_code_1()
+    {
+        var result = await Run("--metadata-dir", MetadataDir, "--metadata-url", "ftp://x", "refresh");
+        Assert.Equal(1, result.Code);
+        Assert.Contains("absolute http(s) URL", result.Error);
+    }
+
+    [Fact]
     public async Task Missing_metadata_dir_is_a_usage_error_with_exit_code_1() =>
         Assert.Equal(1, (await Run("init", RootPath)).Code);
 

@@ -122,3 +122,72 @@ public class TufRepositoryBuilderTests
         Assert.Equal(["fw/app.bin"], info.RepositoryPaths("fw/app.bin", consistentSnapshot: false));
     }
 }
+
+public class TufRepositoryBuilderRestoreTests
+{
+    [Fact]
+    public void Restored_builder_continues_versions_where_the_stored_repository_left_off()
+    {
+        var repo = new TufTestRepository();
+        repo.Builder.RotateRoot(r => r, [repo.Signers[TufRoles.Root]], TufTestRepository.Start);
+        repo.PublishTarget("a.bin", [1]);
+        var restored = TufRepositoryBuilder.Restore(repo.Builder.RootHistory, repo.Builder.TargetsRoles,
+            repo.Builder.Snapshot!, repo.Builder.Timestamp!, TufTestRepository.Start);
+        foreach (var (role, signer) in repo.Signers) restored.SetSigners(role, [signer]);
+        restored.AddTarget("b.bin", TargetFileInfo.FromContent([2]));
+        restored.Publish(TufTestRepository.Start);
+        Assert.Equal(repo.Builder.Timestamp!.Signed.Version + 1, restored.Timestamp!.Signed.Version);
+        Assert.Equal(2, restored.Root.Signed.Version);
+        var set = new TrustedMetadataSet(repo.InitialRoot, TufTestRepository.Start);
+        set.UpdateRoot(restored.MetadataFiles["2.root.json"]);
+        set.UpdateTimestamp(restored.Timestamp.ToBytes());
+        set.UpdateSnapshot(restored.Snapshot!.ToBytes());
+        Assert.Equal(2, set.UpdateTargets(restored.TargetsRoles[TufRoles.Targets].ToBytes()).Signed.Targets.Count);
+    }
+
+    [Fact]
+    public void Restore_refuses_a_root_history_with_a_forged_link()
+    {
+        var repo = new TufTestRepository();
+        var forged = SignedMetadata<RootMetadata>.Create(repo.Builder.ProposeRoot(r => r, TufTestRepository.Start), [Fleetward.Trust.Crypto.Ed25519TufSigner.Generate()]);
+        Assert.Throws<TufTrustException>(() => TufRepositoryBuilder.Restore([repo.Builder.Root, forged], repo.Builder.TargetsRoles,
+            repo.Builder.Snapshot!, repo.Builder.Timestamp!, TufTestRepository.Start));
+    }
+}
+
+public class TufSigningCeremonyTests
+{
+    [Fact]
+    public void Root_signed_separately_by_two_holders_merges_to_meet_a_two_of_two_threshold()
+    {
+        var holders = new[] { Fleetward.Trust.Crypto.Ed25519TufSigner.Generate(), Fleetward.Trust.Crypto.Ed25519TufSigner.Generate() };
+        var assignment = new TufRoleAssignment(holders.Select(h => h.PublicKey).ToList(), 2);
+        var root = RootMetadata.Create(TufRoles.TopLevel.ToDictionary(r => r, _ => assignment), TufTestRepository.Start.AddDays(365));
+        var unsigned = SignedMetadata<RootMetadata>.Create(root, []).ToBytes();
+        var byFirst = SignedMetadata<RootMetadata>.Parse(unsigned).AddSignatures([holders[0]]);
+        var bySecond = SignedMetadata<RootMetadata>.Parse(unsigned).AddSignatures([holders[1]]);
+        Assert.False(byFirst.VerifyThreshold(root.RoleKeys(TufRoles.Root), root.Keys).IsMet);
+        var merged = byFirst.MergeSignatures(bySecond);
+        Assert.True(merged.VerifyThreshold(root.RoleKeys(TufRoles.Root), root.Keys).IsMet);
+        _ = new TrustedMetadataSet(merged.ToBytes(), TufTestRepository.Start);
+    }
+
+    [Fact]
+    public void Merging_signatures_over_different_content_is_refused()
+    {
+        var repo = new TufTestRepository();
+        var other = SignedMetadata<RootMetadata>.Create(repo.Builder.Root.Signed with { Version = 2 }, [repo.Signers[TufRoles.Root]]);
+        Assert.Throws<ArgumentException>(() => repo.Builder.Root.MergeSignatures(other));
+    }
+
+    [Fact]
+    public async Task Streamed_target_description_equals_the_buffered_one()
+    {
+        var content = new byte[200_000];
+        Random.Shared.NextBytes(content);
+        var streamed = await TargetFileInfo.FromStreamAsync(new MemoryStream(content));
+        var buffered = TargetFileInfo.FromContent(content);
+        Assert.Equal(buffered.Length, streamed.Length);
+        Assert.Equal(buffered.Hashes, streamed.Hashes);
+    }
+}
