@@ -90,7 +90,7 @@ public sealed class ModelBaselineDetector : Detector<ModelBaselineDetector.State
 
     public override void Inspect(TelemetrySample sample, State state, DetectionSink sink)
     {
-        var model = _models.GetOrAdd(sample.Model, _ => new ModelBaselines(Specs));
+        if (!_models.TryGetValue(sample.Model, out var model)) model = _models.GetOrAdd(sample.Model, _ => new ModelBaselines(Specs));
         lock (model)
         {
             for (var i = 0; i < Specs.Count; i++)

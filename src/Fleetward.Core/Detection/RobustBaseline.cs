@@ -19,7 +19,7 @@ public sealed record BaselineSpec
 {
     public BaselineSpec(TelemetryMetric metric, DetectionSeverity severity, double threshold, double minimumDeviation,
         double minimumRelativeDeviation = 0, BaselineDirection direction = BaselineDirection.Above,
-        int window = 288, int minDatapoints = 48, int datapointsToAlarm = 3, int datapointsToClear = 3, int recomputeEvery = 16,
+        int window = 288, int minDatapoints = 288, int datapointsToAlarm = 3, int datapointsToClear = 3, int recomputeEvery = 16,
         TimeSpan learnInterval = default, double fenceQuantile = 0.99)
     {
         if (!Enum.IsDefined(metric)) throw new ArgumentOutOfRangeException(nameof(metric));
@@ -60,7 +60,10 @@ public sealed record BaselineSpec
     /// <summary>Datapoints remembered (a ring): bounds memory per device and metric to 4 bytes × Window.</summary>
     public int Window { get; }
 
-    /// <summary>Datapoints learned before the baseline judges anything.</summary>
+    /// <summary>
+    /// Datapoints learned before the baseline judges anything. The default is the whole window (a day at the
+    /// default spacing): judging a busy morning against a night-only history is the classic false positive.
+    /// </summary>
     public int MinDatapoints { get; }
 
     public int DatapointsToAlarm { get; }
@@ -143,8 +146,8 @@ public sealed class RobustBaseline
         _next = (_next + 1) % _ring.Length;
         if (_count < _ring.Length) _count++;
         _sinceRecompute++;
-        // Recompute at once while learning (so the first judgement uses every datapoint), then every N datapoints.
-        if (_count <= _spec.MinDatapoints || _sinceRecompute >= _spec.RecomputeEvery) Recompute();
+        // Nothing is judged before the minimum, so compute first when it is reached, then every N datapoints.
+        if (_count == _spec.MinDatapoints || _sinceRecompute >= _spec.RecomputeEvery) Recompute();
     }
 
     public BaselineSnapshot Export()

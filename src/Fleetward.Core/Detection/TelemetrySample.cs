@@ -51,6 +51,7 @@ public sealed record DeviceProfile(string Model, IReadOnlyList<Geofence> Geofenc
 /// </summary>
 public sealed class TelemetrySample
 {
+    private static readonly int MetricCount = Enum.GetValues<TelemetryMetric>().Length;
     private readonly double[] _values;
 
     public TelemetrySample(TelemetryReport report, DeviceProfile profile, double gpsDriftMetersPerSecond, int rebootsSincePrevious)
@@ -58,7 +59,7 @@ public sealed class TelemetrySample
         Report = report;
         Profile = profile;
         RebootsSincePrevious = rebootsSincePrevious;
-        _values = new double[Enum.GetValues<TelemetryMetric>().Length];
+        _values = new double[MetricCount];
         var interval = report.IntervalSeconds;
         _values[(int)TelemetryMetric.CpuPercent] = report.CpuPercent;
         _values[(int)TelemetryMetric.MemoryPercent] = 100.0 * report.MemoryUsedBytes / report.MemoryTotalBytes;
