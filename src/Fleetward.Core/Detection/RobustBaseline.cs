@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Fleetward.Core.Detection;
 
 /// <summary>Which side of the baseline counts as anomalous.</summary>
@@ -98,7 +100,6 @@ public sealed class RobustBaseline
 
     private readonly BaselineSpec _spec;
     private readonly float[] _ring;
-    private readonly float[] _scratch;
     private int _next;
     private int _count;
     private int _sinceRecompute;
@@ -108,7 +109,6 @@ public sealed class RobustBaseline
     {
         _spec = spec;
         _ring = new float[spec.Window];
-        _scratch = new float[spec.Window];
     }
 
     public int Count => _count;
@@ -179,7 +179,20 @@ public sealed class RobustBaseline
     {
         _sinceRecompute = 0;
         if (_count == 0) return;
-        var values = _scratch.AsSpan(0, _count);
+        // The sort buffer is pooled, not kept per baseline: memory per device stays 4 bytes × Window per metric.
+        var rented = ArrayPool<float>.Shared.Rent(_count);
+        try
+        {
+            Compute(rented.AsSpan(0, _count));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    private void Compute(Span<float> values)
+    {
         _ring.AsSpan(0, _count).CopyTo(values);
         values.Sort();
         var median = MedianOfSorted(values);
