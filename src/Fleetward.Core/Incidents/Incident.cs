@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Fleetward.Core.Detection;
 
 namespace Fleetward.Core.Incidents;
@@ -69,12 +70,15 @@ public sealed record Incident
 
     public required IReadOnlyList<IncidentTimelineEntry> Timeline { get; init; }
 
+    [JsonIgnore]
     public bool IsOpen => Status is IncidentStatus.Detected or IncidentStatus.Contained or IncidentStatus.Eradicated;
 
     /// <summary>Mean time to detect contributes this: first anomalous sample to detection.</summary>
+    [JsonIgnore]
     public TimeSpan TimeToDetect => DetectedAt - FirstAnomalousAt;
 
     /// <summary>Mean time to recover contributes this once recovered: detection to recovery.</summary>
+    [JsonIgnore]
     public TimeSpan? TimeToRecover => RecoveredAt - DetectedAt;
 
     /// <summary>Opens an incident from its first detection.</summary>
@@ -192,3 +196,11 @@ public static class IncidentStatusNames
         return false;
     }
 }
+
+/// <summary>JSON for incidents (snake_case, enum names), for storage columns such as the timeline and for the API.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Incident))]
+[JsonSerializable(typeof(IReadOnlyList<IncidentTimelineEntry>))]
+[JsonSerializable(typeof(DetectionFinding))]
+public sealed partial class IncidentJsonContext : JsonSerializerContext;
