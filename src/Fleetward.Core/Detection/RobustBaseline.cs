@@ -104,6 +104,7 @@ public sealed class RobustBaseline
     private int _count;
     private int _sinceRecompute;
     private DateTimeOffset _nextLearnAt = DateTimeOffset.MinValue;
+    private bool _computedWhenReady;
 
     public RobustBaseline(BaselineSpec spec)
     {
@@ -147,7 +148,8 @@ public sealed class RobustBaseline
         if (_count < _ring.Length) _count++;
         _sinceRecompute++;
         // Nothing is judged before the minimum, so compute first when it is reached, then every N datapoints.
-        if (_count == _spec.MinDatapoints || _sinceRecompute >= _spec.RecomputeEvery) Recompute();
+        if (_count < _spec.MinDatapoints) return;
+        if (!_computedWhenReady || _sinceRecompute >= _spec.RecomputeEvery) Recompute();
     }
 
     public BaselineSnapshot Export()
@@ -178,6 +180,7 @@ public sealed class RobustBaseline
     private void Recompute()
     {
         _sinceRecompute = 0;
+        _computedWhenReady = IsReady;
         if (_count == 0) return;
         // The sort buffer is pooled, not kept per baseline: memory per device stays 4 bytes × Window per metric.
         var rented = ArrayPool<float>.Shared.Rent(_count);

@@ -26,11 +26,14 @@ public enum TelemetryMetric
 
 public static class TelemetryMetricNames
 {
+    private static readonly string[] Names =
+        Enum.GetValues<TelemetryMetric>().Select(m => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(m.ToString())).ToArray();
+
     private static readonly Dictionary<string, TelemetryMetric> ByName =
         Enum.GetValues<TelemetryMetric>().ToDictionary(m => m.ToName(), m => m, StringComparer.Ordinal);
 
     public static string ToName(this TelemetryMetric metric) =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(metric.ToString());
+        (uint)metric < (uint)Names.Length ? Names[(int)metric] : throw new ArgumentOutOfRangeException(nameof(metric), metric, null);
 
     public static bool TryParse(string? name, out TelemetryMetric metric) =>
         ByName.TryGetValue(name ?? "", out metric);
@@ -94,6 +97,18 @@ public sealed class TelemetrySample
     private static int CountDistinctRemotes(IReadOnlyList<TcpConnection> connections)
     {
         if (connections.Count <= 1) return connections.Count;
+        if (connections.Count <= 8)
+        {
+            // Few connections (the common case): compare pairwise instead of allocating a set.
+            var distinct = 0;
+            for (var i = 0; i < connections.Count; i++)
+            {
+                var first = true;
+                for (var j = 0; j < i && first; j++) first = connections[j].RemoteAddress != connections[i].RemoteAddress;
+                if (first) distinct++;
+            }
+            return distinct;
+        }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in connections) seen.Add(c.RemoteAddress);
         return seen.Count;
