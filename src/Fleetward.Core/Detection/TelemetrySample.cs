@@ -24,6 +24,7 @@ public enum TelemetryMetric
     RebootsSincePrevious,
 }
 
+/// <summary>Stable snake_case metric names for configuration and evidence.</summary>
 public static class TelemetryMetricNames
 {
     private static readonly string[] Names =

@@ -2,6 +2,7 @@ using System.Globalization;
 
 namespace Fleetward.Core.Detection;
 
+/// <summary>How a rule compares its aggregate with its threshold (Device Defender comparison operators).</summary>
 public enum ThresholdComparison
 {
     GreaterThan,

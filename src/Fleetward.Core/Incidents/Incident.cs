@@ -16,6 +16,7 @@ public enum IncidentStatus
     Dismissed,
 }
 
+/// <summary>What a timeline entry records: detections, alarm clears and the response milestones.</summary>
 public enum IncidentEventKind
 {
     Detected,
@@ -170,6 +171,7 @@ public sealed record Incident
     }
 }
 
+/// <summary>Stable lower-case status names, as stored and as shown in the API and CLI.</summary>
 public static class IncidentStatusNames
 {
     public static string ToName(this IncidentStatus status) => status switch
