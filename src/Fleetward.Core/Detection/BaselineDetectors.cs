@@ -90,7 +90,7 @@ public sealed class ModelBaselineDetector : Detector<ModelBaselineDetector.State
 
     public override void Inspect(TelemetrySample sample, State state, DetectionSink sink)
     {
-        var model = _models.GetOrAdd(sample.Model, _ => new ModelBaselines(Specs));
+        if (!_models.TryGetValue(sample.Model, out var model)) model = _models.GetOrAdd(sample.Model, _ => new ModelBaselines(Specs));
         lock (model)
         {
             for (var i = 0; i < Specs.Count; i++)
@@ -122,13 +122,15 @@ public sealed class ModelBaselineDetector : Detector<ModelBaselineDetector.State
 
 internal static class BaselineJudgement
 {
+    private static readonly string[] CauseOf = Enum.GetValues<TelemetryMetric>().Select(DetectionCauses.Anomaly).ToArray();
+
     public static void Judge(BaselineSpec spec, RobustBaseline baseline, ConsecutiveLatch latch,
         TelemetrySample sample, DetectionSink sink, string signal, string scope)
     {
         var value = sample.Value(spec.Metric);
         if (double.IsNaN(value)) return;
         var anomalous = baseline.IsAnomalous(value);
-        var cause = DetectionCauses.Anomaly(spec.Metric);
+        var cause = CauseOf[(int)spec.Metric];
         switch (latch.Observe(anomalous, sample.SampledAt))
         {
             case LatchTransition.Alarmed:

@@ -66,7 +66,7 @@ public sealed class DetectionEngine
     /// <summary>Scores one validated report (see <see cref="TelemetryReportValidator"/>) of the device described by <paramref name="profile"/>.</summary>
     public DetectionOutcome Evaluate(TelemetryReport report, DeviceProfile profile, DateTimeOffset now)
     {
-        var state = _devices.GetOrAdd(report.DeviceId, _ => NewState());
+        if (!_devices.TryGetValue(report.DeviceId, out var state)) state = _devices.GetOrAdd(report.DeviceId, _ => NewState());
         lock (state)
         {
             if (state.LastSequence is { } last && report.Sequence <= last) return DetectionOutcome.Stale;

@@ -48,9 +48,9 @@ public sealed record DetectionPolicy
     public static IReadOnlyList<BaselineSpec> DefaultModelBaselines { get; } =
     [
         new(TelemetryMetric.PowerWatts, DetectionSeverity.Medium, threshold: 8, minimumDeviation: 10, minimumRelativeDeviation: 0.5, direction: BaselineDirection.Both,
-            window: 4096, minDatapoints: 512, datapointsToAlarm: 5, datapointsToClear: 5, learnInterval: TimeSpan.FromSeconds(20)),
+            window: 4096, minDatapoints: 4000, datapointsToAlarm: 5, datapointsToClear: 5, learnInterval: TimeSpan.FromSeconds(20)),
         new(TelemetryMetric.ThroughputBytesPerSecond, DetectionSeverity.Medium, threshold: 10, minimumDeviation: 100_000, minimumRelativeDeviation: 2.0,
-            window: 4096, minDatapoints: 512, datapointsToAlarm: 5, datapointsToClear: 5, learnInterval: TimeSpan.FromSeconds(20)),
+            window: 4096, minDatapoints: 4000, datapointsToAlarm: 5, datapointsToClear: 5, learnInterval: TimeSpan.FromSeconds(20)),
     ];
 
     /// <summary>Builds the detector list in a fixed order (order decides the order of detections in an outcome).</summary>

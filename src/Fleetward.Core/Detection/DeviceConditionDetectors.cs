@@ -19,8 +19,13 @@ public sealed class GeofenceDetector(int datapointsToAlarm = 2, int datapointsTo
         var fences = sample.Profile.Geofences;
         if (fences.Count == 0 || sample.Report.Sensors?.Gps is not { } fix) return;
         var point = new GeoPoint(fix.Latitude, fix.Longitude);
-        var nearest = fences.MinBy(f => f.SignedDistanceMeters(point))!;
+        var nearest = fences[0];
         var distance = nearest.SignedDistanceMeters(point);
+        for (var i = 1; i < fences.Count; i++)
+        {
+            var d = fences[i].SignedDistanceMeters(point);
+            if (d < distance) (nearest, distance) = (fences[i], d);
+        }
         switch (state.Observe(distance > fix.AccuracyMeters, sample.SampledAt))
         {
             case LatchTransition.Alarmed:

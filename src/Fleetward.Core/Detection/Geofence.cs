@@ -30,6 +30,7 @@ public abstract record Geofence(string Name)
     public abstract double SignedDistanceMeters(GeoPoint point);
 }
 
+/// <summary>A radius around a point: the usual fence for a depot or a fixed installation.</summary>
 public sealed record CircleGeofence : Geofence
 {
     public CircleGeofence(string name, GeoPoint center, double radiusMeters) : base(name)

@@ -86,6 +86,11 @@ public sealed class DeletedExecutableDetector(IReadOnlyList<string>? ignoredPref
 
     public override void Inspect(TelemetrySample sample, State state, DetectionSink sink)
     {
+        if (sample.Report.DeletedExecutables.Count == 0)
+        {
+            if (state.Previous.Count > 0) state.Previous = [];
+            return;
+        }
         var current = new HashSet<(int, string)>();
         var fresh = new List<DetectionEvidence>();
         foreach (var p in sample.Report.DeletedExecutables)
@@ -116,43 +121,49 @@ public sealed class ListenerTakeoverDetector : Detector<ListenerTakeoverDetector
     public sealed class State
     {
         internal readonly Dictionary<(TransportProtocol, int), string> Owners = [];
-        internal HashSet<(TransportProtocol, int, int)> DeletedOwnersRaised = [];
+        internal HashSet<(TransportProtocol, int, int)> DeletedOwnersRaised = NoDeletedOwners;
     }
+
+    private static readonly HashSet<(TransportProtocol, int, int)> NoDeletedOwners = [];
 
     public override State CreateState() => new();
 
     public override void Inspect(TelemetrySample sample, State state, DetectionSink sink)
     {
-        var evidence = new List<DetectionEvidence>();
-        var deletedPids = sample.Report.DeletedExecutables.Select(p => p.Pid).ToHashSet();
-        var deletedOwners = new HashSet<(TransportProtocol, int, int)>();
+        List<DetectionEvidence>? evidence = null;
+        var deletedPids = sample.Report.DeletedExecutables.Count == 0 ? null : sample.Report.DeletedExecutables.Select(p => p.Pid).ToHashSet();
+        HashSet<(TransportProtocol, int, int)>? deletedOwners = null;
         foreach (var l in sample.Report.Listeners)
         {
-            var port = $"{(l.Protocol == TransportProtocol.Tcp ? "tcp" : "udp")}/{l.Port}";
-            if (l.Pid is { } pid && deletedPids.Contains(pid))
+            if (l.Pid is { } pid && deletedPids is not null && deletedPids.Contains(pid))
             {
-                deletedOwners.Add((l.Protocol, l.Port, pid));
+                (deletedOwners ??= []).Add((l.Protocol, l.Port, pid));
                 if (!state.DeletedOwnersRaised.Contains((l.Protocol, l.Port, pid)))
-                    evidence.Add(new DetectionEvidence("deleted_executable_listener", $"{port} pid {pid} {l.ProcessName}"));
+                    (evidence ??= []).Add(new DetectionEvidence("deleted_executable_listener", $"{PortName(l)} pid {pid} {l.ProcessName}"));
             }
             if (l.ProcessName is not { } owner) continue;
             var key = (l.Protocol, l.Port);
             if (state.Owners.TryGetValue(key, out var previous))
             {
-                if (previous != owner) evidence.Add(new DetectionEvidence("taken_over", $"{port} from {previous} to {owner}"));
-                state.Owners[key] = owner;
+                if (previous != owner)
+                {
+                    (evidence ??= []).Add(new DetectionEvidence("taken_over", $"{PortName(l)} from {previous} to {owner}"));
+                    state.Owners[key] = owner;
+                }
             }
             else if (state.Owners.Count < MaxRememberedPorts)
             {
                 state.Owners[key] = owner;
             }
         }
-        state.DeletedOwnersRaised = deletedOwners;
-        if (evidence.Count > 0)
+        state.DeletedOwnersRaised = deletedOwners ?? NoDeletedOwners;
+        if (evidence is not null)
         {
             sink.Raise(DetectionCauses.MiraiLike, Signal, DetectionSeverity.Critical,
                 "a listening port was taken over by another process or is held by a deleted executable",
                 sample.SampledAt, evidence.ToArray());
         }
     }
+
+    private static string PortName(ListeningSocket l) => $"{(l.Protocol == TransportProtocol.Tcp ? "tcp" : "udp")}/{l.Port}";
 }

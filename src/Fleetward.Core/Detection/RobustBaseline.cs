@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Fleetward.Core.Detection;
 
 /// <summary>Which side of the baseline counts as anomalous.</summary>
@@ -19,7 +21,7 @@ public sealed record BaselineSpec
 {
     public BaselineSpec(TelemetryMetric metric, DetectionSeverity severity, double threshold, double minimumDeviation,
         double minimumRelativeDeviation = 0, BaselineDirection direction = BaselineDirection.Above,
-        int window = 288, int minDatapoints = 48, int datapointsToAlarm = 3, int datapointsToClear = 3, int recomputeEvery = 16,
+        int window = 288, int minDatapoints = 288, int datapointsToAlarm = 3, int datapointsToClear = 3, int recomputeEvery = 16,
         TimeSpan learnInterval = default, double fenceQuantile = 0.99)
     {
         if (!Enum.IsDefined(metric)) throw new ArgumentOutOfRangeException(nameof(metric));
@@ -60,7 +62,10 @@ public sealed record BaselineSpec
     /// <summary>Datapoints remembered (a ring): bounds memory per device and metric to 4 bytes × Window.</summary>
     public int Window { get; }
 
-    /// <summary>Datapoints learned before the baseline judges anything.</summary>
+    /// <summary>
+    /// Datapoints learned before the baseline judges anything. The default is the whole window (a day at the
+    /// default spacing): judging a busy morning against a night-only history is the classic false positive.
+    /// </summary>
     public int MinDatapoints { get; }
 
     public int DatapointsToAlarm { get; }
@@ -95,17 +100,16 @@ public sealed class RobustBaseline
 
     private readonly BaselineSpec _spec;
     private readonly float[] _ring;
-    private readonly float[] _scratch;
     private int _next;
     private int _count;
     private int _sinceRecompute;
     private DateTimeOffset _nextLearnAt = DateTimeOffset.MinValue;
+    private bool _computedWhenReady;
 
     public RobustBaseline(BaselineSpec spec)
     {
         _spec = spec;
         _ring = new float[spec.Window];
-        _scratch = new float[spec.Window];
     }
 
     public int Count => _count;
@@ -143,8 +147,9 @@ public sealed class RobustBaseline
         _next = (_next + 1) % _ring.Length;
         if (_count < _ring.Length) _count++;
         _sinceRecompute++;
-        // Recompute at once while learning (so the first judgement uses every datapoint), then every N datapoints.
-        if (_count <= _spec.MinDatapoints || _sinceRecompute >= _spec.RecomputeEvery) Recompute();
+        // Nothing is judged before the minimum, so compute first when it is reached, then every N datapoints.
+        if (_count < _spec.MinDatapoints) return;
+        if (!_computedWhenReady || _sinceRecompute >= _spec.RecomputeEvery) Recompute();
     }
 
     public BaselineSnapshot Export()
@@ -175,8 +180,22 @@ public sealed class RobustBaseline
     private void Recompute()
     {
         _sinceRecompute = 0;
+        _computedWhenReady = IsReady;
         if (_count == 0) return;
-        var values = _scratch.AsSpan(0, _count);
+        // The sort buffer is pooled, not kept per baseline: memory per device stays 4 bytes × Window per metric.
+        var rented = ArrayPool<float>.Shared.Rent(_count);
+        try
+        {
+            Compute(rented.AsSpan(0, _count));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    private void Compute(Span<float> values)
+    {
         _ring.AsSpan(0, _count).CopyTo(values);
         values.Sort();
         var median = MedianOfSorted(values);

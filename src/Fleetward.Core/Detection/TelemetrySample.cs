@@ -24,13 +24,17 @@ public enum TelemetryMetric
     RebootsSincePrevious,
 }
 
+/// <summary>Stable snake_case metric names for configuration and evidence.</summary>
 public static class TelemetryMetricNames
 {
+    private static readonly string[] Names =
+        Enum.GetValues<TelemetryMetric>().Select(m => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(m.ToString())).ToArray();
+
     private static readonly Dictionary<string, TelemetryMetric> ByName =
         Enum.GetValues<TelemetryMetric>().ToDictionary(m => m.ToName(), m => m, StringComparer.Ordinal);
 
     public static string ToName(this TelemetryMetric metric) =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(metric.ToString());
+        (uint)metric < (uint)Names.Length ? Names[(int)metric] : throw new ArgumentOutOfRangeException(nameof(metric), metric, null);
 
     public static bool TryParse(string? name, out TelemetryMetric metric) =>
         ByName.TryGetValue(name ?? "", out metric);
@@ -51,6 +55,7 @@ public sealed record DeviceProfile(string Model, IReadOnlyList<Geofence> Geofenc
 /// </summary>
 public sealed class TelemetrySample
 {
+    private static readonly int MetricCount = Enum.GetValues<TelemetryMetric>().Length;
     private readonly double[] _values;
 
     public TelemetrySample(TelemetryReport report, DeviceProfile profile, double gpsDriftMetersPerSecond, int rebootsSincePrevious)
@@ -58,7 +63,7 @@ public sealed class TelemetrySample
         Report = report;
         Profile = profile;
         RebootsSincePrevious = rebootsSincePrevious;
-        _values = new double[Enum.GetValues<TelemetryMetric>().Length];
+        _values = new double[MetricCount];
         var interval = report.IntervalSeconds;
         _values[(int)TelemetryMetric.CpuPercent] = report.CpuPercent;
         _values[(int)TelemetryMetric.MemoryPercent] = 100.0 * report.MemoryUsedBytes / report.MemoryTotalBytes;
@@ -93,6 +98,18 @@ public sealed class TelemetrySample
     private static int CountDistinctRemotes(IReadOnlyList<TcpConnection> connections)
     {
         if (connections.Count <= 1) return connections.Count;
+        if (connections.Count <= 8)
+        {
+            // Few connections (the common case): compare pairwise instead of allocating a set.
+            var distinct = 0;
+            for (var i = 0; i < connections.Count; i++)
+            {
+                var first = true;
+                for (var j = 0; j < i && first; j++) first = connections[j].RemoteAddress != connections[i].RemoteAddress;
+                if (first) distinct++;
+            }
+            return distinct;
+        }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in connections) seen.Add(c.RemoteAddress);
         return seen.Count;

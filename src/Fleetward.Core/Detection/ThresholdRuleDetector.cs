@@ -2,6 +2,7 @@ using System.Globalization;
 
 namespace Fleetward.Core.Detection;
 
+/// <summary>How a rule compares its aggregate with its threshold (Device Defender comparison operators).</summary>
 public enum ThresholdComparison
 {
     GreaterThan,
@@ -77,7 +78,13 @@ public sealed class ThresholdRuleDetector : Detector<ThresholdRuleDetector.State
     /// <summary>Bounds the window per device however often a device reports.</summary>
     public const int MaxWindowDatapoints = 1024;
 
-    public ThresholdRuleDetector(ThresholdRule rule) => Rule = rule;
+    private readonly string _cause;
+
+    public ThresholdRuleDetector(ThresholdRule rule)
+    {
+        Rule = rule;
+        _cause = DetectionCauses.Rule(rule.Name);
+    }
 
     public ThresholdRule Rule { get; }
 
@@ -94,7 +101,7 @@ public sealed class ThresholdRuleDetector : Detector<ThresholdRuleDetector.State
         var value = sample.Value(Rule.Metric);
         if (double.IsNaN(value)) return;
         var aggregate = Aggregate(state.Window, sample.SampledAt, value);
-        var cause = DetectionCauses.Rule(Rule.Name);
+        var cause = _cause;
         switch (state.Latch.Observe(Rule.IsBreachedBy(aggregate), sample.SampledAt))
         {
             case LatchTransition.Alarmed:

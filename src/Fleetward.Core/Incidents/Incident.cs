@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Fleetward.Core.Detection;
 
 namespace Fleetward.Core.Incidents;
@@ -15,6 +16,7 @@ public enum IncidentStatus
     Dismissed,
 }
 
+/// <summary>What a timeline entry records: detections, alarm clears and the response milestones.</summary>
 public enum IncidentEventKind
 {
     Detected,
@@ -69,12 +71,15 @@ public sealed record Incident
 
     public required IReadOnlyList<IncidentTimelineEntry> Timeline { get; init; }
 
+    [JsonIgnore]
     public bool IsOpen => Status is IncidentStatus.Detected or IncidentStatus.Contained or IncidentStatus.Eradicated;
 
     /// <summary>Mean time to detect contributes this: first anomalous sample to detection.</summary>
+    [JsonIgnore]
     public TimeSpan TimeToDetect => DetectedAt - FirstAnomalousAt;
 
     /// <summary>Mean time to recover contributes this once recovered: detection to recovery.</summary>
+    [JsonIgnore]
     public TimeSpan? TimeToRecover => RecoveredAt - DetectedAt;
 
     /// <summary>Opens an incident from its first detection.</summary>
@@ -166,6 +171,7 @@ public sealed record Incident
     }
 }
 
+/// <summary>Stable lower-case status names, as stored and as shown in the API and CLI.</summary>
 public static class IncidentStatusNames
 {
     public static string ToName(this IncidentStatus status) => status switch
@@ -192,3 +198,11 @@ public static class IncidentStatusNames
         return false;
     }
 }
+
+/// <summary>JSON for incidents (snake_case, enum names), for storage columns such as the timeline and for the API.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Incident))]
+[JsonSerializable(typeof(IReadOnlyList<IncidentTimelineEntry>))]
+[JsonSerializable(typeof(DetectionFinding))]
+public sealed partial class IncidentJsonContext : JsonSerializerContext;

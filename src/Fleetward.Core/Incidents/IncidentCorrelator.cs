@@ -2,6 +2,7 @@ using Fleetward.Core.Detection;
 
 namespace Fleetward.Core.Incidents;
 
+/// <summary>What a detection did to its incident; opened and escalated incidents are what playbooks act on.</summary>
 public enum IncidentChangeKind
 {
     Opened,

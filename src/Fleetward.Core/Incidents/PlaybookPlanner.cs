@@ -5,6 +5,7 @@ using Fleetward.Core.Devices;
 
 namespace Fleetward.Core.Incidents;
 
+/// <summary>Whether a policy rule acts by itself or waits for an operator's click.</summary>
 public enum ResponseMode
 {
     /// <summary>The playbook acts at once, without a human.</summary>

@@ -28,6 +28,7 @@ public enum DeviceCommandKind
     Release,
 }
 
+/// <summary>Wire names of device commands, shared by the server that signs them and the agent that obeys them.</summary>
 public static class DeviceCommandKindNames
 {
     public static string ToName(this DeviceCommandKind kind) => kind switch
@@ -56,6 +57,7 @@ public static class DeviceCommandKindNames
     }
 }
 
+/// <summary>Stable action names for the API, CLI, policy configuration and audit records.</summary>
 public static class ResponseActionNames
 {
     public static string ToName(this ResponseAction action) => action switch

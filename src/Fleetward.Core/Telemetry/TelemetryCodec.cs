@@ -43,8 +43,12 @@ public static partial class TelemetryCodec
         return error is null ? new(report, null) : new(null, error);
     }
 
-    /// <summary>Decodes a batch; reports must be for one device and in increasing sequence order.</summary>
-    public static TelemetryDecodeResult<TelemetryBatch> DecodeBatch(ReadOnlySpan<byte> json, DateTimeOffset now)
+    /// <summary>
+    /// Decodes a batch; reports must be for one device and in increasing sequence order. When
+    /// <paramref name="expectedDeviceId"/> is given (the id from the client certificate), every report must carry it:
+    /// a device may only report about itself.
+    /// </summary>
+    public static TelemetryDecodeResult<TelemetryBatch> DecodeBatch(ReadOnlySpan<byte> json, DateTimeOffset now, string? expectedDeviceId = null)
     {
         if (json.Length > TelemetryLimits.MaxBatchBytes)
             return new(null, new("$", $"batch is larger than {TelemetryLimits.MaxBatchBytes} bytes"));
@@ -60,6 +64,8 @@ public static partial class TelemetryCodec
             if (report is null) return new(null, new($"reports[{i}]", "must not be null"));
             if (TelemetryReportValidator.Validate(report, now) is { } e)
                 return new(null, e with { Field = $"reports[{i}].{e.Field}" });
+            if (expectedDeviceId is not null && report.DeviceId != expectedDeviceId)
+                return new(null, new($"reports[{i}].device_id", "does not match the authenticated device"));
             if (i > 0 && report.DeviceId != batch.Reports[0].DeviceId)
                 return new(null, new($"reports[{i}].device_id", "differs from reports[0].device_id"));
             if (i > 0 && report.Sequence <= batch.Reports[i - 1].Sequence)

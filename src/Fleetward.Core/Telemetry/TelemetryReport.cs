@@ -75,6 +75,7 @@ public sealed record TcpConnection
     public TcpConnectionState State { get; init; } = TcpConnectionState.Established;
 }
 
+/// <summary>Transport of a listening socket (from /proc/net/tcp[6] and udp[6]).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TransportProtocol>))]
 public enum TransportProtocol
 {
@@ -91,6 +92,7 @@ public sealed record ListeningSocket
     public string? ProcessName { get; init; }
 }
 
+/// <summary>A process running from an unlinked executable, named so an operator can find it on the device.</summary>
 public sealed record DeletedExecutableProcess
 {
     public required int Pid { get; init; }
@@ -116,6 +118,7 @@ public sealed record RobotSensors
     public double? PowerWatts { get; init; }
 }
 
+/// <summary>A position fix with its own accuracy, so detectors can tell movement from GPS noise.</summary>
 public sealed record GpsFix
 {
     public required double Latitude { get; init; }

@@ -23,6 +23,16 @@ public sealed class AllowlistDetectorTests
         Assert.Equal(allowed, Allowed.Allows(IPAddress.Parse(address), port));
     }
 
+    [Fact]
+    public void Ipv6_entries_may_carry_ports_too()
+    {
+        var list = NetworkAllowlist.Parse(["fd00:1::/64:8883,443"]);
+        Assert.True(list.Allows(IPAddress.Parse("fd00:1::7"), 8883));
+        Assert.False(list.Allows(IPAddress.Parse("fd00:1::7"), 22));
+        Assert.False(list.Allows(IPAddress.Parse("fd00:2::7"), 443));
+        Assert.False(list.Allows(IPAddress.Parse("10.0.0.1"), 443));
+    }
+
     [Theory]
     [InlineData("10.0.0.1/8")]
     [InlineData("not-a-network")]

@@ -121,3 +121,45 @@ public sealed class DetectionEngineTests
         Assert.Equal(1, engine.TrackedDevices);
     }
 }
+
+public sealed class DetectionEngineConcurrencyTests
+{
+    [Fact]
+    public void Parallel_scoring_of_different_devices_matches_sequential_scoring()
+    {
+        var fleet = new SyntheticFleet(40, 5, Reports.T0);
+        var reports = fleet.Devices.Select(d => Enumerable.Range(0, 120).Select(m =>
+            m == 100 ? DetectionEngineTests.MiraiReport(m, d.Id) with { Sequence = 10_000 + m } : fleet.Report(d, m)).ToList()).ToList();
+
+        string Run(bool parallel)
+        {
+            var engine = new DetectionEngine(new DetectionPolicy());
+            var found = new System.Collections.Concurrent.ConcurrentBag<string>();
+            void Device(int i)
+            {
+                foreach (var r in reports[i])
+                    foreach (var d in engine.Evaluate(r, fleet.Profile(fleet.Devices[i]), r.SampledAt).Detections)
+                        found.Add($"{d.DeviceId}/{d.Sequence}/{d.Signal}");
+            }
+            if (parallel) Parallel.For(0, reports.Count, Device);
+            else for (var i = 0; i < reports.Count; i++) Device(i);
+            return string.Join(",", found.Order(StringComparer.Ordinal));
+        }
+
+        var sequential = Run(parallel: false);
+        Assert.Contains("sim-0000/10100/telnet-scan", sequential);
+        Assert.Equal(sequential, Run(parallel: true));
+    }
+
+    [Fact]
+    public void Metric_names_round_trip()
+    {
+        foreach (var metric in Enum.GetValues<TelemetryMetric>())
+        {
+            Assert.True(TelemetryMetricNames.TryParse(metric.ToName(), out var parsed));
+            Assert.Equal(metric, parsed);
+        }
+        Assert.Equal("gps_drift_meters_per_second", TelemetryMetric.GpsDriftMetersPerSecond.ToName());
+        Assert.False(TelemetryMetricNames.TryParse("nope", out _));
+    }
+}

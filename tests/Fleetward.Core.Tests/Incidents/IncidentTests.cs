@@ -110,6 +110,20 @@ public sealed class IncidentTests
     }
 
     [Fact]
+    public void Json_round_trips_with_its_timeline()
+    {
+        var incident = Opened().Merge(Found("deleted-executable", DetectionSeverity.Critical, 60)).Contain(T0.AddMinutes(1), "fleetward:playbook", "quarantined").Incident!;
+        var json = System.Text.Json.JsonSerializer.Serialize(incident, IncidentJsonContext.Default.Incident);
+        Assert.Contains("\"status\":\"Contained\"", json);
+        Assert.Contains("\"first_anomalous_at\":", json);
+        Assert.DoesNotContain("is_open", json);
+        var back = System.Text.Json.JsonSerializer.Deserialize(json, IncidentJsonContext.Default.Incident)!;
+        Assert.Equal(incident.Timeline, back.Timeline);
+        Assert.Equal(incident.Signals, back.Signals);
+        Assert.Equal(incident with { Timeline = back.Timeline, Signals = back.Signals }, back);
+    }
+
+    [Fact]
     public void Timeline_is_bounded()
     {
         var incident = Opened();

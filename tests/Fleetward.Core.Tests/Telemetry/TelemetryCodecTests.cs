@@ -94,6 +94,16 @@ public sealed class TelemetryCodecTests
     }
 
     [Fact]
+    public void Batch_must_be_about_the_authenticated_device()
+    {
+        var bytes = TelemetryCodec.Encode(new TelemetryBatch { Reports = [Sample()] });
+        Assert.True(TelemetryCodec.DecodeBatch(bytes, Now, expectedDeviceId: "robot-0001").IsValid);
+        var result = TelemetryCodec.DecodeBatch(bytes, Now, expectedDeviceId: "robot-0002");
+        Assert.Equal("reports[0].device_id", result.Error!.Field);
+        Assert.Equal("does not match the authenticated device", result.Error.Message);
+    }
+
+    [Fact]
     public void Batch_errors_carry_the_report_index()
     {
         var a = Sample();
