@@ -29,18 +29,19 @@ public static class ServerCommand
             new DataDirectory(parseResult.GetRequiredValue(data)),
             new ControlPlaneOverrides(parseResult.GetValue(postgres), parseResult.GetValue(operatorUrl), parseResult.GetValue(deviceUrl)),
             parseResult.GetValue(logLevel),
-            parseResult.InvocationConfiguration.Output,
+            parseResult.InvocationConfiguration.Error,
             cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(DataDirectory directory, ControlPlaneOverrides overrides, LogLevel logLevel, TextWriter output, CancellationToken stop)
+    /// <remarks>Status lines go to stderr: stdout carries only the JSON log lines, for log shippers.</remarks>
+    private static async Task<int> RunAsync(DataDirectory directory, ControlPlaneOverrides overrides, LogLevel logLevel, TextWriter status, CancellationToken stop)
     {
         var setup = new FleetwardServerSetup { ConfigureLogging = logging => FleetwardServer.UseJsonConsoleLogging(logging, logLevel) };
         await using var plane = await ControlPlane.StartAsync(directory, overrides, setup, stop);
-        await output.WriteLineAsync($"fleetward server: operator listener {plane.Server.OperatorAddress} device listener {plane.Server.DeviceAddress} " +
+        await status.WriteLineAsync($"fleetward server: operator listener {plane.Server.OperatorAddress} device listener {plane.Server.DeviceAddress} " +
             $"store {(plane.Configuration.Engine == StorageEngine.Sqlite ? "sqlite " + plane.Configuration.SqlitePath : "postgres")}");
-        await output.FlushAsync(CancellationToken.None);
+        await status.FlushAsync(CancellationToken.None);
         try
         {
             await Task.Delay(Timeout.Infinite, stop);
@@ -50,7 +51,7 @@ public static class ServerCommand
         }
         using var grace = new CancellationTokenSource(ShutdownGrace);
         await plane.StopAsync(grace.Token);
-        await output.WriteLineAsync("fleetward server: stopped");
+        await status.WriteLineAsync("fleetward server: stopped");
         return ExitCodes.Success;
     }
 

@@ -9,12 +9,12 @@ public static class CliRunner
 
     public static async Task<Result> RunAsync(params string[] args) => await RunAsync(Fleetward.Cli.Program.BuildRootCommand(), args, CancellationToken.None);
 
-    public static async Task<Result> RunAsync(Command root, string[] args, CancellationToken cancellationToken, TextWriter? output = null)
+    public static async Task<Result> RunAsync(Command root, string[] args, CancellationToken cancellationToken, TextWriter? output = null, TextWriter? error = null)
     {
         output ??= new StringWriter();
-        var error = new StringWriter();
+        error ??= new StringWriter();
         var exitCode = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
-        return new Result(exitCode, output.ToString()!, error.ToString());
+        return new Result(exitCode, output.ToString()!, error.ToString()!);
     }
 }
 

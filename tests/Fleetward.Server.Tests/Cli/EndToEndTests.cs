@@ -72,6 +72,11 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
         Assert.Equal(0, await first.StopAsync());
+
+        await using var afterStop = await RunningServer.StartAsync(data);
+        using var again = afterStop.Client();
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(0, await afterStop.StopAsync());
     }
 
     private async Task RunAsync(string? postgres)
@@ -145,17 +150,17 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         public static async Task<RunningServer> StartAsync(string data)
         {
             var server = new RunningServer();
-            var output = new WatchedWriter("fleetward server: operator listener");
+            var status = new WatchedWriter("fleetward server: operator listener");
             server.run = CliRunner.RunAsync(Fleetward.Cli.Program.BuildRootCommand(),
                 ["server", "--data", data, "--operator-url", "https://127.0.0.1:0", "--device-url", "https://127.0.0.1:0", "--log-level", "Warning"],
-                server.stop.Token, output);
-            var first = await Task.WhenAny(output.LineWithMarker, server.run).WaitAsync(TimeSpan.FromMinutes(2));
+                server.stop.Token, error: status);
+            var first = await Task.WhenAny(status.LineWithMarker, server.run).WaitAsync(TimeSpan.FromMinutes(2));
             if (first == server.run)
             {
                 var result = await server.run;
                 Assert.Fail($"fleetward server exited {result.ExitCode} before listening: {result.Error}");
             }
-            server.OperatorUrl = new Uri(Regex.Match(await output.LineWithMarker, "operator listener (\\S+)").Groups[1].Value);
+            server.OperatorUrl = new Uri(Regex.Match(await status.LineWithMarker, "operator listener (\\S+)").Groups[1].Value);
             server.Pinned = X509CertificateLoader.LoadCertificateFromFile(new DataDirectory(data).OperatorCaPath);
             return server;
         }
