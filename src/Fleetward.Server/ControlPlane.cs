@@ -57,6 +57,8 @@ public sealed class ControlPlane : IAsyncDisposable
                 OperatorUrl = configuration.OperatorUrl,
                 DeviceUrl = configuration.DeviceUrl,
                 OperatorCertificate = certificate,
+                AuditLogSigner = LoadAuditLogSigner(directory, configuration),
+                AuditCheckpointInterval = configuration.AuditCheckpointInterval,
             };
             options.EnsureValid();
             store = configuration.Engine == StorageEngine.Postgres
@@ -93,6 +95,23 @@ public sealed class ControlPlane : IAsyncDisposable
         await Server.DisposeAsync();
         await store.DisposeAsync();
         directoryLock.Dispose();
+    }
+
+    private static Fleetward.Trust.Notes.INoteSigner? LoadAuditLogSigner(DataDirectory directory, ServerConfiguration configuration)
+    {
+        if (configuration.AuditLogKeyPath is null)
+        {
+            return null;
+        }
+        try
+        {
+            return Audit.AuditLogKeyFile.Load(configuration.AuditLogKeyPath, configuration.AuditOrigin);
+        }
+        catch (Exception exception) when (exception is IOException or FormatException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException(directory.ConfigurationPath, "audit.logKey",
+                $"cannot load the audit log key {configuration.AuditLogKeyPath}: {exception.Message}", exception);
+        }
     }
 
     private static System.Security.Cryptography.X509Certificates.X509Certificate2 LoadCertificate(DataDirectory directory, ServerConfiguration configuration)

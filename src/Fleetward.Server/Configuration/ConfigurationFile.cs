@@ -19,7 +19,17 @@ public sealed record ServerConfiguration(
     string SqlitePath,
     string? PostgresConnectionString,
     string OperatorCertificatePath,
-    string OperatorKeyPath);
+    string OperatorKeyPath)
+{
+    /// <summary>The audit log's signing key file (audit.logKey); null when the file names none.</summary>
+    public string? AuditLogKeyPath { get; init; }
+
+    /// <summary>The audit log's origin (audit.origin); required for a PEM key, otherwise the key file's name is used.</summary>
+    public string? AuditOrigin { get; init; }
+
+    /// <summary>How often a checkpoint is signed when the log has grown (audit.checkpointIntervalSeconds).</summary>
+    public TimeSpan AuditCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
+}
 
 /// <summary>
 /// A configuration file that cannot be used; <see cref="Key"/> names the offending key (dotted
@@ -41,7 +51,11 @@ public sealed class ConfigurationException(string file, string? key, string prob
 /// { "version": 1,
 ///   "listeners": { "operatorUrl": "https://127.0.0.1:8443", "deviceUrl": "https://127.0.0.1:8444" },
 ///   "storage": { "engine": "sqlite", "sqlitePath": "fleetward.db", "postgresConnectionString": null },
-///   "tls": { "operatorCertificate": "operator.crt", "operatorKey": "operator.key" } }
+///   "tls": { "operatorCertificate": "operator.crt", "operatorKey": "operator.key" },
+///   "audit": { "logKey": "audit-log.key", "origin": null, "checkpointIntervalSeconds": 300 } }
+/// </code>
+/// The "audit" section is optional (files written before it existed); without it no checkpoint is signed.
+/// <code>
 /// </code>
 /// </summary>
 public static class ConfigurationFile
@@ -66,7 +80,7 @@ public static class ConfigurationFile
             throw new ConfigurationException(file, null, $"not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).", exception);
         }
         var reader = new Reader(file);
-        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls"]);
+        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls", "audit"]);
         var version = reader.Int(top["version"], "version");
         if (version != CurrentVersion)
         {
@@ -90,7 +104,7 @@ public static class ConfigurationFile
             throw new ConfigurationException(file, "storage.postgresConnectionString", "is required when storage.engine is \"postgres\".");
         }
 
-        return new ServerConfiguration(
+        var configuration = new ServerConfiguration(
             reader.HttpsUrl(listeners["operatorUrl"], "listeners.operatorUrl"),
             reader.HttpsUrl(listeners["deviceUrl"], "listeners.deviceUrl"),
             engine,
@@ -98,6 +112,22 @@ public static class ConfigurationFile
             postgres,
             directory.Resolve(reader.String(tls["operatorCertificate"], "tls.operatorCertificate")),
             directory.Resolve(reader.String(tls["operatorKey"], "tls.operatorKey")));
+        if (top["audit"] is null)
+        {
+            return configuration;
+        }
+        var audit = reader.Object(top["audit"], "audit", ["logKey", "origin", "checkpointIntervalSeconds"]);
+        var interval = audit["checkpointIntervalSeconds"] is null ? 300 : reader.Int(audit["checkpointIntervalSeconds"], "audit.checkpointIntervalSeconds");
+        if (interval < 1)
+        {
+            throw new ConfigurationException(file, "audit.checkpointIntervalSeconds", $"must be at least 1, got {interval}.");
+        }
+        return configuration with
+        {
+            AuditLogKeyPath = directory.Resolve(reader.String(audit["logKey"], "audit.logKey")),
+            AuditOrigin = reader.OptionalString(audit, "origin", "audit.origin"),
+            AuditCheckpointInterval = TimeSpan.FromSeconds(interval),
+        };
     }
 
     /// <summary>Writes a new configuration file (never overwrites), mode 0600 since it may hold a database password.</summary>
@@ -121,6 +151,11 @@ public static class ConfigurationFile
             {
                 ["operatorCertificate"] = Path.GetFileName(directory.OperatorCertificatePath),
                 ["operatorKey"] = Path.GetFileName(directory.OperatorKeyPath),
+            },
+            ["audit"] = new JsonObject
+            {
+                ["logKey"] = Path.GetFileName(directory.AuditLogKeyPath),
+                ["checkpointIntervalSeconds"] = 300,
             },
         };
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };

@@ -21,6 +21,12 @@ public sealed class DataDirectory(string path)
     /// <summary>The certificate operators' clients pin (<c>--ca-file</c>); a copy of the operator certificate.</summary>
     public string OperatorCaPath => Path.Combine(Root, "operator-ca.pem");
 
+    /// <summary>The audit log's signing key (secret, mode 0600).</summary>
+    public string AuditLogKeyPath => Path.Combine(Root, "audit-log.key");
+
+    /// <summary>The audit log's verifier key (vkey text) that auditors pin, next to the operator certificate.</summary>
+    public string AuditLogVerifierKeyPath => Path.Combine(Root, "audit-log.vkey");
+
     public bool IsInitialised => File.Exists(ConfigurationPath);
 
     /// <summary>Resolves a path from the configuration file: relative paths are relative to the data directory.</summary>

@@ -31,6 +31,12 @@ public sealed class ServerOptions
     /// <summary>How long /readyz waits for the store before reporting not ready.</summary>
     public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Signs the audit log's checkpoints (C2SP tlog-checkpoint); its key name is the log's origin. Without it the log still records, but no checkpoint is signed.</summary>
+    public Fleetward.Trust.Notes.INoteSigner? AuditLogSigner { get; init; }
+
+    /// <summary>How often a checkpoint is signed, when the audit log has grown since the last one.</summary>
+    public TimeSpan AuditCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Returns one message per invalid option, each naming the option; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -47,6 +53,10 @@ public sealed class ServerOptions
         if (TokenLastUsedResolution < TimeSpan.Zero)
         {
             errors.Add($"{nameof(TokenLastUsedResolution)}: must not be negative.");
+        }
+        if (AuditCheckpointInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(AuditCheckpointInterval)}: must be positive.");
         }
         if (ReadinessTimeout <= TimeSpan.Zero)
         {

@@ -23,11 +23,15 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Tokens = new SqlApiTokenRepository(session);
         Devices = new SqlDeviceRepository(session);
         Audit = new SqlAuditTrail(session);
+        AuditLog = new SqlAuditLogReader(session);
+        AuditCheckpoints = new SqlAuditCheckpointRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
     public IDeviceRepository Devices { get; }
     public IAuditTrail Audit { get; }
+    public IAuditLogReader AuditLog { get; }
+    public IAuditLogCheckpointRepository AuditCheckpoints { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
