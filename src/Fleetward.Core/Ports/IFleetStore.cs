@@ -27,6 +27,9 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IApiTokenRepository Tokens { get; }
     IDeviceRepository Devices { get; }
     IAuditTrail Audit { get; }
+    IRolloutRepository Rollouts { get; }
+    IRolloutAssignmentRepository Assignments { get; }
+    IRolloutDeviceSoftwareRepository DeviceSoftware { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

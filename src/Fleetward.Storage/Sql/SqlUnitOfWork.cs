@@ -23,11 +23,17 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Tokens = new SqlApiTokenRepository(session);
         Devices = new SqlDeviceRepository(session);
         Audit = new SqlAuditTrail(session);
+        Rollouts = new SqlRolloutRepository(session);
+        Assignments = new SqlRolloutAssignmentRepository(session);
+        DeviceSoftware = new SqlRolloutDeviceSoftwareRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
     public IDeviceRepository Devices { get; }
     public IAuditTrail Audit { get; }
+    public IRolloutRepository Rollouts { get; }
+    public IRolloutAssignmentRepository Assignments { get; }
+    public IRolloutDeviceSoftwareRepository DeviceSoftware { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
