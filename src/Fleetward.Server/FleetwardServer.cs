@@ -58,6 +58,8 @@ public sealed class FleetwardServer : IAsyncDisposable
         new TokenEndpoints(),
         new DeviceEndpoints(),
         new AuditEndpoints(),
+        new RolloutEndpoints(),
+        new CheckInEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

@@ -29,6 +29,9 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IAuditTrail Audit { get; }
     IAuditLogReader AuditLog { get; }
     IAuditLogCheckpointRepository AuditCheckpoints { get; }
+    IRolloutRepository Rollouts { get; }
+    IRolloutAssignmentRepository Assignments { get; }
+    IRolloutDeviceSoftwareRepository DeviceSoftware { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -25,6 +25,9 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Audit = new SqlAuditTrail(session);
         AuditLog = new SqlAuditLogReader(session);
         AuditCheckpoints = new SqlAuditCheckpointRepository(session);
+        Rollouts = new SqlRolloutRepository(session);
+        Assignments = new SqlRolloutAssignmentRepository(session);
+        DeviceSoftware = new SqlRolloutDeviceSoftwareRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
@@ -32,6 +35,9 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     public IAuditTrail Audit { get; }
     public IAuditLogReader AuditLog { get; }
     public IAuditLogCheckpointRepository AuditCheckpoints { get; }
+    public IRolloutRepository Rollouts { get; }
+    public IRolloutAssignmentRepository Assignments { get; }
+    public IRolloutDeviceSoftwareRepository DeviceSoftware { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
