@@ -57,6 +57,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         new OperationsEndpoints(),
         new TokenEndpoints(),
         new DeviceEndpoints(),
+        new DashboardEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

@@ -1,0 +1,56 @@
+using Fleetward.Core.Access;
+using Fleetward.Core.Devices;
+using Fleetward.Server.Access;
+using Fleetward.Server.Dashboard.Html;
+using Microsoft.AspNetCore.Http;
+
+namespace Fleetward.Server.Dashboard;
+
+/// <summary>
+/// One dashboard page. Each area adds its page as one class registered with
+/// <see cref="DashboardServiceCollectionExtensions.AddDashboardPage{TPage}"/> in its own module's
+/// ConfigureServices; the dashboard maps it under /dashboard with its role, wraps it in the layout
+/// and lists it in the navigation, so areas never edit each other's pages.
+/// </summary>
+public interface IDashboardPage
+{
+    /// <summary>The route below /dashboard, e.g. <c>/rollouts</c> or <c>/rollouts/{id}</c>.</summary>
+    string Route { get; }
+
+    /// <summary>The least role that may open the page (declared as route metadata, so the route-enumeration test covers it).</summary>
+    OperatorRole Role { get; }
+
+    /// <summary>The navigation entry, or null for pages reached by links only (details).</summary>
+    DashboardNavigation? Navigation { get; }
+
+    /// <summary>Reads what the page shows (I/O) and returns the view to render (pure). Throw ProblemException for 404/400.</summary>
+    Task<DashboardView> LoadAsync(DashboardRequest request);
+}
+
+/// <summary>A navigation entry: its label, its order (lower first) and the path prefix that marks it current.</summary>
+public sealed record DashboardNavigation(string Title, int Order);
+
+/// <summary>What a page renders: the document title and the main content.</summary>
+public sealed record DashboardView(string Title, Action<HtmlWriter> Body);
+
+/// <summary>The request as a page sees it.</summary>
+public sealed record DashboardRequest(HttpContext Http, OperatorIdentity Identity, DateTimeOffset Now)
+{
+    public CancellationToken Aborted => Http.RequestAborted;
+
+    public string? RouteValue(string name) => Http.Request.RouteValues[name]?.ToString();
+}
+
+/// <summary>
+/// A section of the device detail page. Areas that know something about a device (certificate,
+/// installed software, telemetry, history) register one with
+/// <see cref="DashboardServiceCollectionExtensions.AddDeviceDetailSection{TSection}"/>; sections are
+/// shown in <see cref="Order"/>.
+/// </summary>
+public interface IDeviceDetailSection
+{
+    int Order { get; }
+
+    /// <summary>Loads the section's data; returns null when the section has nothing to show for this device.</summary>
+    Task<Action<HtmlWriter>?> LoadAsync(Device device, DashboardRequest request);
+}
