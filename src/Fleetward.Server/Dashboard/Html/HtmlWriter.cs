@@ -143,7 +143,9 @@ public sealed class HtmlWriter
     /// <summary>Links are relative to this server or absolute https; javascript:, data: and other schemes are refused.</summary>
     private static void EnsureSafeUrl(string name, string value)
     {
-        if (value.StartsWith('/') || value.StartsWith('#') || value.StartsWith('?')
+        // "//host" and "/\host" are protocol-relative links to another host, not local paths.
+        var localPath = value.StartsWith('/') && !value.StartsWith("//", StringComparison.Ordinal) && !value.StartsWith("/\\", StringComparison.Ordinal);
+        if (localPath || value.StartsWith('#') || value.StartsWith('?')
             || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
             return;
