@@ -82,6 +82,27 @@ public static class DashboardLayout
         }
     }
 
+    /// <summary>
+    /// A one-button form posting to an <see cref="IDashboardAction"/> under /dashboard, with the
+    /// session's anti-forgery token and any hidden fields the action reads.
+    /// </summary>
+    public static void ActionForm(HtmlWriter html, DashboardRequest request, string actionRoute, string buttonLabel, string cssClass,
+        params ReadOnlySpan<(string Name, string Value)> fields)
+    {
+        using (html.Open("form", ("class", cssClass), ("method", "post"), ("action", DashboardEndpoints.BasePath + actionRoute)))
+        {
+            if (request.AntiForgeryToken is not null)
+            {
+                html.Void("input", ("type", "hidden"), ("name", Sessions.DashboardSessions.AntiForgeryField), ("value", request.AntiForgeryToken));
+            }
+            foreach (var (name, value) in fields)
+            {
+                html.Void("input", ("type", "hidden"), ("name", name), ("value", value));
+            }
+            html.Element("button", buttonLabel, ("type", "submit"), ("class", "button"));
+        }
+    }
+
     /// <summary>A page heading with an optional one-line lead.</summary>
     public static void Heading(HtmlWriter html, string title, string? lead = null)
     {

@@ -13,6 +13,13 @@ public static class DashboardServiceCollectionExtensions
         return services;
     }
 
+    public static IServiceCollection AddDashboardAction<TAction>(this IServiceCollection services)
+        where TAction : class, IDashboardAction
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDashboardAction, TAction>());
+        return services;
+    }
+
     public static IServiceCollection AddDeviceDetailSection<TSection>(this IServiceCollection services)
         where TSection : class, IDeviceDetailSection
     {

@@ -33,8 +33,30 @@ public sealed record DashboardNavigation(string Title, int Order);
 /// <summary>What a page renders: the document title and the main content.</summary>
 public sealed record DashboardView(string Title, Action<HtmlWriter> Body);
 
-/// <summary>The request as a page sees it.</summary>
-public sealed record DashboardRequest(HttpContext Http, OperatorIdentity Identity, DateTimeOffset Now)
+/// <summary>
+/// A form post from a dashboard page (sign out; later: approve a rollout, quarantine a device).
+/// Register with <see cref="DashboardServiceCollectionExtensions.AddDashboardAction{TAction}"/>; the
+/// dashboard maps it as POST with its role and, when the caller is signed in with a session cookie,
+/// refuses it unless the form carries the session's anti-forgery token, so actions never check that
+/// themselves. Render the form with <see cref="DashboardLayout.ActionForm"/>.
+/// </summary>
+public interface IDashboardAction
+{
+    /// <summary>The POST route below /dashboard, e.g. <c>/logout</c> or <c>/devices/{id}/quarantine</c>.</summary>
+    string Route { get; }
+
+    OperatorRole Role { get; }
+
+    /// <summary>Does the work and returns the dashboard path to show next (303 See Other). Throw ProblemException to refuse.</summary>
+    Task<string> HandleAsync(DashboardRequest request, IFormCollection form);
+}
+
+/// <summary>
+/// The request as a page or action sees it. <see cref="Session"/> and <see cref="AntiForgeryToken"/>
+/// are set when the caller is signed in with a session cookie (not with a bearer header).
+/// </summary>
+public sealed record DashboardRequest(HttpContext Http, OperatorIdentity Identity, DateTimeOffset Now,
+    Sessions.DashboardSession? Session = null, string? AntiForgeryToken = null)
 {
     public CancellationToken Aborted => Http.RequestAborted;
 

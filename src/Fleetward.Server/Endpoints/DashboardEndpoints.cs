@@ -38,6 +38,7 @@ public sealed class DashboardEndpoints : IServerModule
         services.AddDashboardPage<DeviceListPage>();
         services.AddDashboardPage<DeviceDetailPage>();
         services.AddDeviceDetailSection<DeviceIdentitySection>();
+        services.AddDashboardAction<SignOutAction>();
     }
 
     public void MapEndpoints(FleetwardRoutes routes)
@@ -49,19 +50,75 @@ public sealed class DashboardEndpoints : IServerModule
             .AllowWithoutToken("the sign-in form; it shows nothing but the form");
         dashboard.MapPost("/login", SignInAsync)
             .AllowWithoutToken("signs in: the pasted API token is checked here exactly as a bearer token would be");
-        dashboard.MapPost("/logout", SignOutAsync).RequireRole(SignInRole);
 
-        var pages = ((IEndpointRouteBuilder)routes.Operator).ServiceProvider.GetServices<IDashboardPage>().ToList();
-        foreach (var duplicate in pages.GroupBy(page => page.Route, StringComparer.OrdinalIgnoreCase).Where(group => group.Count() > 1))
-        {
-            throw new InvalidOperationException($"Dashboard pages {string.Join(", ", duplicate.Select(p => p.GetType().Name))} share the route '{duplicate.Key}'.");
-        }
+        var services = ((IEndpointRouteBuilder)routes.Operator).ServiceProvider;
+        var pages = services.GetServices<IDashboardPage>().ToList();
+        var actions = services.GetServices<IDashboardAction>().ToList();
+        EnsureUniqueRoutes("pages", pages.Select(page => (page.Route, page.GetType().Name)));
+        EnsureUniqueRoutes("actions", actions.Select(action => (action.Route, action.GetType().Name)));
         foreach (var page in pages)
         {
             dashboard.MapGet(page.Route, (HttpContext context) => RenderPageAsync(context, page, pages))
                 .RequireRole(page.Role)
                 .WithDisplayName("Dashboard page " + BasePath + page.Route);
         }
+        foreach (var action in actions)
+        {
+            dashboard.MapPost(action.Route, (Func<HttpContext, Task<IResult>>)(context => RunActionAsync(context, action)))
+                .RequireRole(action.Role)
+                .WithDisplayName("Dashboard action " + BasePath + action.Route);
+        }
+    }
+
+    private static void EnsureUniqueRoutes(string kind, IEnumerable<(string Route, string Type)> routes)
+    {
+        foreach (var duplicate in routes.GroupBy(route => route.Route, StringComparer.OrdinalIgnoreCase).Where(group => group.Count() > 1))
+        {
+            throw new InvalidOperationException($"Dashboard {kind} {string.Join(", ", duplicate.Select(d => d.Type))} share the route '{duplicate.Key}'.");
+        }
+    }
+
+    /// <summary>The page or action request, with the session when the caller signed in with the cookie (no Authorization header).</summary>
+    private static DashboardRequest RequestFor(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var sessions = services.GetRequiredService<DashboardSessions>();
+        var session = context.Request.Headers.Authorization.Count == 0 ? sessions.Read(context.Request) : null;
+        return new DashboardRequest(context, OperatorIdentity.Of(context), services.GetRequiredService<TimeProvider>().GetUtcNow(),
+            session, session is null ? null : sessions.AntiForgeryToken(session));
+    }
+
+    private static async Task<IResult> RunActionAsync(HttpContext context, IDashboardAction action)
+    {
+        var request = RequestFor(context);
+        var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : FormCollection.Empty;
+        // A cookie is an ambient credential, so a session-authenticated post must prove it came from our own form.
+        // A bearer header is not sent by browsers on their own, so header-authenticated posts need no token.
+        if (request.Session is { } session
+            && !context.RequestServices.GetRequiredService<DashboardSessions>().IsValidAntiForgeryToken(session, form[DashboardSessions.AntiForgeryField]))
+        {
+            var refused = DashboardResponses.ErrorView(new Problem(ProblemType.Validation,
+                "The form did not carry this session's anti-forgery token; reload the page and try again.", DashboardSessions.AntiForgeryField));
+            return DashboardResponses.Html(context, StatusCodes.Status400BadRequest, DashboardLayout.Page(refused.Title, [], null, null, refused.Body));
+        }
+        string next;
+        try
+        {
+            next = await action.HandleAsync(request, form);
+        }
+        catch (ProblemException problem)
+        {
+            var view = DashboardResponses.ErrorView(problem.Problem);
+            var pages = context.RequestServices.GetServices<IDashboardPage>();
+            return DashboardResponses.Html(context, problem.Problem.Type.Status, DashboardLayout.Page(view.Title,
+                Navigation(pages, request.Identity.Role, ""), DashboardLayout.SignedInAs(request.Identity.TokenName, request.Identity.Role),
+                request.AntiForgeryToken, view.Body));
+        }
+        if (next != BasePath && !next.StartsWith(BasePath + "/", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Dashboard action {action.GetType().Name} returned '{next}', which is not a dashboard path.");
+        }
+        return DashboardResponses.SeeOther(context, next);
     }
 
     private static IResult Stylesheet(HttpContext context)
@@ -72,9 +129,8 @@ public sealed class DashboardEndpoints : IServerModule
 
     private static async Task RenderPageAsync(HttpContext context, IDashboardPage page, IReadOnlyList<IDashboardPage> pages)
     {
-        var services = context.RequestServices;
-        var identity = OperatorIdentity.Of(context);
-        var request = new DashboardRequest(context, identity, services.GetRequiredService<TimeProvider>().GetUtcNow());
+        var request = RequestFor(context);
+        var identity = request.Identity;
         var status = StatusCodes.Status200OK;
         DashboardView view;
         try
@@ -87,12 +143,8 @@ public sealed class DashboardEndpoints : IServerModule
             view = DashboardResponses.ErrorView(problem.Problem);
         }
         var navigation = Navigation(pages, identity.Role, context.Request.Path.Value ?? "");
-        var session = services.GetRequiredService<DashboardSessions>().Read(context.Request);
-        var antiForgery = session is not null && context.Request.Headers.Authorization.Count == 0
-            ? services.GetRequiredService<DashboardSessions>().AntiForgeryToken(session)
-            : null;
         await DashboardResponses.WriteHtmlAsync(context, status,
-            DashboardLayout.Page(view.Title, navigation, DashboardLayout.SignedInAs(identity.TokenName, identity.Role), antiForgery, view.Body));
+            DashboardLayout.Page(view.Title, navigation, DashboardLayout.SignedInAs(identity.TokenName, identity.Role), request.AntiForgeryToken, view.Body));
     }
 
     /// <summary>Links to the pages in the navigation that this role may open; the longest matching prefix is current.</summary>
@@ -113,7 +165,7 @@ public sealed class DashboardEndpoints : IServerModule
         static bool Matches(string href, string path)
         {
             var prefix = href.TrimEnd('/');
-            return path.TrimEnd('/') == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal) && href != BasePath + "/";
+            return path.TrimEnd('/') == prefix || (href != BasePath + "/" && path.StartsWith(prefix + "/", StringComparison.Ordinal));
         }
     }
 
@@ -172,27 +224,6 @@ public sealed class DashboardEndpoints : IServerModule
         context.Response.Cookies.Append(DashboardSessions.CookieName, cookie, DashboardSessions.CookieOptions(session.ExpiresAt));
         context.Response.Cookies.Delete(DashboardSessions.LoginCookieName, DashboardSessions.CookieOptions(expires: null));
         return DashboardResponses.SeeOther(context, SafeReturnPath(form["next"].ToString()));
-    }
-
-    private static async Task<IResult> SignOutAsync(HttpContext context, IFleetStore store, TimeProvider time, DashboardSessions sessions)
-    {
-        var session = sessions.Read(context.Request);
-        if (session is not null)
-        {
-            var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : null;
-            if (!sessions.IsValidAntiForgeryToken(session, form?[DashboardSessions.AntiForgeryField]))
-            {
-                return DashboardResponses.Html(context, StatusCodes.Status400BadRequest, DashboardLayout.Page("Sign out refused", [], null, null,
-                    DashboardResponses.ErrorView(new Problem(ProblemType.Validation, "The sign-out form did not carry this session's anti-forgery token.", DashboardSessions.AntiForgeryField)).Body));
-            }
-            sessions.Revoke(session);
-            var now = time.GetUtcNow();
-            await using var work = await store.BeginAsync(context.RequestAborted);
-            await work.Audit.AppendAsync(new AuditEvent("dashboard.session.ended", now, "token:" + session.TokenId, "token:" + session.TokenId, "{}"), context.RequestAborted);
-            await work.CommitAsync(context.RequestAborted);
-        }
-        context.Response.Cookies.Delete(DashboardSessions.CookieName, DashboardSessions.CookieOptions(expires: null));
-        return DashboardResponses.SeeOther(context, LoginPath);
     }
 
     /// <summary>Where to go after sign-in: only a path inside the dashboard, so the form cannot be used as an open redirect.</summary>
