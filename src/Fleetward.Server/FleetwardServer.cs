@@ -60,6 +60,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         new AuditEndpoints(),
         new RolloutEndpoints(),
         new CheckInEndpoints(),
+        new DashboardEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

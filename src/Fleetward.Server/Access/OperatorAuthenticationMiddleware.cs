@@ -7,6 +7,7 @@ using Fleetward.Server.Metrics;
 using Fleetward.Server.Options;
 using Fleetward.Server.Problems;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Fleetward.Server.Access;
@@ -39,24 +40,33 @@ public sealed class OperatorAuthenticationMiddleware(
         var required = endpoint.Metadata.GetMetadata<RequiredRoleMetadata>()
             ?? throw new InvalidOperationException($"Operator route '{endpoint.DisplayName}' declares no required role.");
 
-        if (!TryReadBearer(context.Request, out var presented, out var missingReason))
+        // Browser routes (the dashboard) also accept a session cookie standing for a token, but only
+        // when no Authorization header is sent; the token behind it is re-checked below like a bearer token.
+        var sessionTokenId = endpoint.Metadata.GetMetadata<BrowserSessionMetadata>() is not null && context.Request.Headers.Authorization.Count == 0
+            ? context.RequestServices.GetService<IOperatorSessionReader>()?.ReadTokenId(context.Request)
+            : null;
+        ApiTokenSecret? secret = null;
+        if (sessionTokenId is null)
         {
-            await RefuseAsync(context, AccessDecision.Unauthenticated(missingReason), "missing");
-            return;
-        }
-        if (!ApiTokenSecret.TryParse(presented, out var secret))
-        {
-            await RefuseAsync(context, AccessDecision.Unauthenticated("the bearer token is not a Fleetward API token (fw_<id>_<secret>)"), "malformed");
-            return;
+            if (!TryReadBearer(context.Request, out var presented, out var missingReason))
+            {
+                await RefuseAsync(context, AccessDecision.Unauthenticated(missingReason), "missing");
+                return;
+            }
+            if (!ApiTokenSecret.TryParse(presented, out secret))
+            {
+                await RefuseAsync(context, AccessDecision.Unauthenticated("the bearer token is not a Fleetward API token (fw_<id>_<secret>)"), "malformed");
+                return;
+            }
         }
 
         var ct = context.RequestAborted;
         ApiToken? token;
         await using (var read = await store.ReadAsync(ct))
         {
-            token = await read.Tokens.GetAsync(secret.Id, ct);
+            token = await read.Tokens.GetAsync(secret?.Id ?? sessionTokenId!, ct);
         }
-        if (token is null || !secret.Matches(token.SecretHash))
+        if (token is null || (secret is not null && !secret.Matches(token.SecretHash)))
         {
             await RefuseAsync(context, AccessDecision.Unauthenticated("the API token is unknown"), "unknown");
             return;
@@ -113,6 +123,16 @@ public sealed class OperatorAuthenticationMiddleware(
         metrics.AccessRefused(reasonLabel);
         logger.LogInformation("Operator access refused on {Method} {Path}: {Reason}",
             context.Request.Method, context.Request.Path.Value, decision.Reason);
+        if (decision.Refusal == ProblemType.Unauthenticated
+            && context.GetEndpoint()?.Metadata.GetMetadata<BrowserSessionMetadata>() is { } browser
+            && BrowserSessionMetadata.IsPageRequest(context.Request))
+        {
+            // A person opening a page is sent to sign in; scripts and API clients still get 401 problem+json.
+            context.Response.StatusCode = StatusCodes.Status303SeeOther;
+            context.Response.Headers.Location = browser.LoginPath + "?next=" + Uri.EscapeDataString(context.Request.Path.Value + context.Request.QueryString.Value);
+            context.Response.Headers.CacheControl = "no-store";
+            return;
+        }
         if (decision.Refusal == ProblemType.Unauthenticated)
         {
             // RFC 6750 3: a 401 names the scheme, and the error when a token was presented.
@@ -131,4 +151,23 @@ public sealed class OperatorAuthenticationMiddleware(
             JsonSerializer.Serialize(new { required = required.ToName(), reason = decision.Reason, code = decision.Refusal!.Code })), ct);
         await work.CommitAsync(ct);
     }
+}
+
+/// <summary>Resolves a browser session cookie to the API token it stands for (the dashboard implements it).</summary>
+public interface IOperatorSessionReader
+{
+    /// <summary>The token id of a valid session on the request, or null.</summary>
+    string? ReadTokenId(HttpRequest request);
+}
+
+/// <summary>
+/// Endpoint metadata for routes people open in a browser: a session cookie is accepted as the
+/// credential, and an unauthenticated page request is redirected to <see cref="LoginPath"/>.
+/// </summary>
+public sealed record BrowserSessionMetadata(string LoginPath)
+{
+    /// <summary>A browser navigation: GET or HEAD asking for HTML.</summary>
+    public static bool IsPageRequest(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && request.Headers.Accept.Any(value => value?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true);
 }

@@ -16,7 +16,7 @@ namespace Fleetward.Server.Tests.Access;
 /// </summary>
 public sealed class RouteAuthorizationTests
 {
-    private static readonly HashSet<string> PublicRoutes = ["/healthz", "/readyz"];
+    private static readonly HashSet<string> PublicRoutes = ["/healthz", "/readyz", "/dashboard/login", "/dashboard/assets/dashboard.css"];
 
     [Fact]
     public async Task Every_operator_route_refuses_missing_tokens_and_insufficient_roles()
