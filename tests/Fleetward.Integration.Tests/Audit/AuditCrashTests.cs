@@ -198,22 +198,24 @@ internal sealed class FleetwardServerProcess : IDisposable
     public static async Task<FleetwardServerProcess> StartAsync(string data)
     {
         var process = Process.Start(StartInfo(["server", "--data", data]))!;
-        var error = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        var seen = new System.Text.StringBuilder();
         try
         {
-            // "fleetward server: operator listener https://127.0.0.1:PORT/ device listener ..."
+            // status lines go to standard error: "fleetward server: operator listener https://127.0.0.1:PORT/ device listener ..."
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            while (await process.StandardError.ReadLineAsync(timeout.Token) is { } line)
             {
+                seen.AppendLine(line);
                 var at = line.IndexOf("operator listener ", StringComparison.Ordinal);
                 if (at >= 0)
                 {
                     var address = new Uri(line[(at + "operator listener ".Length)..].Split(' ')[0]);
-                    _ = process.StandardOutput.ReadToEndAsync();
+                    _ = process.StandardError.ReadToEndAsync();
                     return new FleetwardServerProcess(process, address);
                 }
             }
-            throw new InvalidOperationException($"fleetward server exited before listening: {await error}");
+            throw new InvalidOperationException($"fleetward server exited before listening: {seen}");
         }
         catch
         {
