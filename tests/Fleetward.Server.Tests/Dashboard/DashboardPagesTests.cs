@@ -73,13 +73,13 @@ public sealed class DashboardPagesTests
 public sealed class DashboardLayoutTests
 {
     [Theory]
-    [InlineData(-30.0 * 24 * 60, "(in 30 d)")]
-    [InlineData(-0.5, "(in under a minute)")]
-    [InlineData(0.2, "(just now)")]
-    [InlineData(5, "(5 min ago)")]
-    [InlineData(3 * 60, "(3 h ago)")]
-    [InlineData(47 * 60, "(47 h ago)")]
-    [InlineData(12 * 24 * 60, "(12 d ago)")]
+    [InlineData(-30.0 * 24 * 60, "in 30 d")]
+    [InlineData(-0.5, "in under a minute")]
+    [InlineData(0.2, "just now")]
+    [InlineData(5, "5 min ago")]
+    [InlineData(3 * 60, "3 h ago")]
+    [InlineData(47 * 60, "47 h ago")]
+    [InlineData(12 * 24 * 60, "12 d ago")]
     public void Ages_read_naturally_in_both_directions(double minutes, string expected)
     {
         Assert.Equal(expected, Fleetward.Server.Dashboard.DashboardLayout.Age(TimeSpan.FromMinutes(minutes)));

@@ -33,7 +33,7 @@ public sealed class TokensPageTests
         await admin.SignInAsync(server.TokenFor(OperatorRole.Admin));
         var page = await (await admin.GetPageAsync("/dashboard/tokens")).Content.ReadAsStringAsync();
         Assert.Contains("laptop &lt;old&gt;", page);
-        Assert.Contains("(this session)", page);
+        Assert.Contains("the token of this session", page);
         var action = $"/dashboard/tokens/{victim.Token.Id}/revoke";
         Assert.Matches("action=\"" + Regex.Escape(action) + "\"", page);
 

@@ -63,7 +63,7 @@ public sealed class TokensPage(IFleetStore store) : IDashboardPage
                             html.Element("span", token.Id, ("class", "mono"));
                             if (token.Id == request.Identity.TokenId)
                             {
-                                html.Element("span", " (this session)", ("class", "muted"));
+                                html.Element("span", "you", ("class", "badge badge-you"), ("title", "the token of this session"));
                             }
                         }
                         html.Element("td", token.Role.ToName(), ("data-label", "Role"));
@@ -73,7 +73,7 @@ public sealed class TokensPage(IFleetStore store) : IDashboardPage
                         }
                         using (html.Open("td", ("data-label", "Created")))
                         {
-                            DashboardLayout.Instant(html, token.CreatedAt, request.Now);
+                            DashboardLayout.CompactInstant(html, token.CreatedAt, request.Now);
                         }
                         using (html.Open("td", ("data-label", "Expires")))
                         {
@@ -83,12 +83,12 @@ public sealed class TokensPage(IFleetStore store) : IDashboardPage
                             }
                             else
                             {
-                                DashboardLayout.Instant(html, token.ExpiresAt, request.Now);
+                                DashboardLayout.CompactInstant(html, token.ExpiresAt, request.Now);
                             }
                         }
                         using (html.Open("td", ("data-label", "Last used")))
                         {
-                            DashboardLayout.Instant(html, token.LastUsedAt, request.Now);
+                            DashboardLayout.CompactInstant(html, token.LastUsedAt, request.Now);
                         }
                         using (html.Open("td", ("class", "actions")))
                         {
