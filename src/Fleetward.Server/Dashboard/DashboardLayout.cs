@@ -131,20 +131,43 @@ public static class DashboardLayout
             html.Element("span", "never", ("class", "muted"));
             return;
         }
-        html.Element("time", value.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
-            ("datetime", value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)));
-        html.Element("span", " " + Age(now - value), ("class", "muted"));
+        using (html.Open("span", ("class", "instant")))
+        {
+            html.Element("time", value.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+                ("datetime", value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)));
+            html.Element("span", " (" + Age(now - value) + ")", ("class", "muted"));
+        }
     }
 
-    /// <summary>A short human age such as "just now", "5 min ago", "3 h ago", "12 d ago".</summary>
-    public static string Age(TimeSpan age) => age switch
+    /// <summary>An instant as its relative age only, with the exact UTC time as the tooltip (for dense tables).</summary>
+    public static void CompactInstant(HtmlWriter html, DateTimeOffset? at, DateTimeOffset now)
     {
-        { TotalSeconds: < 0 } => "(in the future)",
-        { TotalMinutes: < 1 } => "(just now)",
-        { TotalHours: < 1 } => $"({(int)age.TotalMinutes} min ago)",
-        { TotalDays: < 2 } => $"({(int)age.TotalHours} h ago)",
-        _ => $"({(int)age.TotalDays} d ago)",
-    };
+        if (at is not { } value)
+        {
+            html.Element("span", "never", ("class", "muted"));
+            return;
+        }
+        html.Element("time", Age(now - value), ("class", "instant"),
+            ("datetime", value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)),
+            ("title", value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>A short human age such as "just now", "5 min ago", "3 h ago", "12 d ago" or, ahead of now, "in 30 d".</summary>
+    public static string Age(TimeSpan age)
+    {
+        if (age < TimeSpan.Zero)
+        {
+            return -age < TimeSpan.FromMinutes(1) ? "in under a minute" : "in " + Span(-age);
+        }
+        return age < TimeSpan.FromMinutes(1) ? "just now" : Span(age) + " ago";
+
+        static string Span(TimeSpan span) => span switch
+        {
+            { TotalHours: < 1 } => $"{(int)span.TotalMinutes} min",
+            { TotalDays: < 2 } => $"{(int)span.TotalHours} h",
+            _ => $"{(int)span.TotalDays} d",
+        };
+    }
 
     public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -38,7 +38,9 @@ public sealed class DashboardEndpoints : IServerModule
         services.AddDashboardPage<DeviceListPage>();
         services.AddDashboardPage<DeviceDetailPage>();
         services.AddDeviceDetailSection<DeviceIdentitySection>();
+        services.AddDashboardPage<TokensPage>();
         services.AddDashboardAction<SignOutAction>();
+        services.AddDashboardAction<RevokeTokenAction>();
     }
 
     public void MapEndpoints(FleetwardRoutes routes)

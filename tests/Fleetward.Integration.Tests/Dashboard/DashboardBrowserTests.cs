@@ -44,7 +44,10 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
                 store,
                 new FleetwardServerSetup { ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.None) });
             await server.StartAsync();
-            var token = (await new ApiTokenIssuer(store, TimeProvider.System).IssueAsync("ops-console", OperatorRole.Operator, null, "test", default)).PlainText;
+            var issuer = new ApiTokenIssuer(store, TimeProvider.System);
+            var token = (await issuer.IssueAsync("ops-console", OperatorRole.Admin, null, "test", default)).PlainText;
+            await issuer.IssueAsync("ci-pipeline", OperatorRole.ReleaseManager, DateTimeOffset.UtcNow.AddDays(30), "test", default);
+            await issuer.IssueAsync("grafana-scraper", OperatorRole.Auditor, null, "test", default);
             var baseUrl = server.OperatorAddress.ToString().TrimEnd('/');
 
             using var playwright = await Playwright.CreateAsync();
@@ -115,9 +118,18 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await Assertions.Expect(page.Locator("#identity-heading")).ToBeVisibleAsync();
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "05-device-detail.png"), FullPage = true });
 
+            await page.ClickAsync("nav[aria-label=Main] >> text=API tokens");
+            var ciRow = page.Locator("table.table tbody tr", new PageLocatorOptions { HasText = "ci-pipeline" });
+            await Assertions.Expect(ciRow.Locator(".badge")).ToHaveTextAsync("active");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "06-tokens.png"), FullPage = true });
+            await ciRow.Locator("summary").ClickAsync();
+            await ciRow.Locator("form button").ClickAsync();
+            await Assertions.Expect(ciRow.Locator(".badge")).ToHaveTextAsync("revoked");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "07-token-revoked.png"), FullPage = true });
+
             await page.SetViewportSizeAsync(390, 844);
             await page.GotoAsync(baseUrl + "/dashboard/devices?tag=site%3Anorth");
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "06-devices-narrow.png") });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "08-devices-narrow.png") });
             await page.SetViewportSizeAsync(1280, 860);
 
             await page.ClickAsync("form.signout button");
