@@ -126,6 +126,16 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
         Assert.True(aborted.Devices["rollback-pending"] > 0, "some canary devices had installed the release before the threshold tripped");
         Assert.Contains(canary, d => d.Version == "2.0.0");
 
+        var listed = await _rollouts.ListDevicesAsync("rollout-1", [DeviceUpdateStatus.RollbackPending], null, 1000, default);
+        Assert.Equal(aborted.Devices["rollback-pending"], listed.Items.Count);
+        Assert.All(listed.Items, a =>
+        {
+            Assert.Equal(0, a.Ring);
+            Assert.Equal(SimulatedFleet.OldVersion, a.PreviousVersion);
+            Assert.NotNull(a.RollbackOrderedAt);
+            Assert.NotNull(a.InstallingAt);
+        });
+
         // ...each is told to roll back on its next check-in and reports back on the one after.
         await _fleet.CheckInAllAsync();
         Assert.Contains(canary, d => d.LastInstruction is { Kind: "roll-back", RollbackToVersion: SimulatedFleet.OldVersion });
