@@ -39,6 +39,7 @@ public sealed class RolloutEndpoints : IServerModule
         rollouts.MapGet("/", ListAsync).RequireRole(OperatorRole.Auditor);
         rollouts.MapGet("/{id}", (string id, HttpContext context, RolloutService service) => Json(service.GetAsync(id, context.RequestAborted)))
             .RequireRole(OperatorRole.Auditor);
+        rollouts.MapGet("/{id}/devices", ListDevicesAsync).RequireRole(OperatorRole.Auditor);
         rollouts.MapPost("/{id}/start", (string id, HttpContext context, RolloutService service) =>
             Json(service.StartAsync(id, Actor(context), ExpectedVersion(context), context.RequestAborted))).RequireRole(OperatorRole.Operator);
         rollouts.MapPost("/{id}/pause", (string id, HttpContext context, RolloutService service) =>
@@ -72,6 +73,37 @@ public sealed class RolloutEndpoints : IServerModule
             status = parsed;
         }
         return Results.Json(await service.ListAsync(status, context.RequestAborted), JsonBody.Options);
+    }
+
+    public const int MaxDevicePage = 1000;
+
+    /// <summary>GET /rollouts/{id}/devices?status=rollback-pending&amp;status=rolled-back&amp;after=ID&amp;limit=N: who is where, with timestamps.</summary>
+    private static async Task<IResult> ListDevicesAsync(string id, HttpContext context, RolloutService service)
+    {
+        var query = context.Request.Query;
+        foreach (var key in query.Keys)
+        {
+            if (key is not ("status" or "after" or "limit"))
+            {
+                throw ProblemException.Validation(key, $"Unknown query parameter '{key}'; expected status, after or limit.");
+            }
+        }
+        var statuses = new List<DeviceUpdateStatus>();
+        foreach (var text in query["status"])
+        {
+            if (!DeviceUpdateStatusNames.TryParse(text, out var status))
+            {
+                throw ProblemException.Validation("status", $"status must be a device update state such as assigned, installing, succeeded, failed, rollback-pending or rolled-back; got '{text}'.");
+            }
+            statuses.Add(status);
+        }
+        var limit = IntQuery(context, "limit", 1) ?? 100;
+        if (limit > MaxDevicePage)
+        {
+            throw ProblemException.Validation("limit", $"limit must be at most {MaxDevicePage}; got {limit}.");
+        }
+        var after = query.TryGetValue("after", out var afterText) ? afterText.ToString() : null;
+        return Results.Json(await service.ListDevicesAsync(id, statuses, after, limit, context.RequestAborted), JsonBody.Options);
     }
 
     private static async Task<IResult> Json<T>(Task<T> result) => Results.Json(await result, JsonBody.Options);

@@ -52,20 +52,33 @@ public sealed class CheckInService(IFleetStore store, TimeProvider time, UpdateG
         var gate = gatePolicy.Evaluate(new UpdateGateRequest(device, credential, now, GateEvidence.None));
         var actor = "device:" + device.Id;
 
-        await using var work = await store.BeginAsync(cancellationToken);
-        await work.Devices.MarkSeenAsync(device.Id, now, cancellationToken);
         var installed = report.Installed;
-        await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState(
-            device.Id, installed?.ReleaseId, installed?.Version, installed?.SecurityVersion, installed?.Slot, report.Health, now), cancellationToken);
-
+        var software = new DeviceSoftwareState(device.Id, installed?.ReleaseId, installed?.Version, installed?.SecurityVersion, installed?.Slot, report.Health, now);
         if (reported is { } progress)
         {
-            await ApplyReportAsync(work, device.Id, progress, actor, now, cancellationToken);
+            // The report commits on its own: it holds its rollout's row exclusively, and deciding an instruction may lock
+            // other rollouts, always oldest first. Keeping the two apart keeps every transaction's lock order consistent,
+            // so two replicas cannot deadlock on two rollouts.
+            await using var reporting = await store.BeginAsync(cancellationToken);
+            await RecordSeenAsync(reporting, software, cancellationToken);
+            await ApplyReportAsync(reporting, device.Id, progress, actor, now, cancellationToken);
+            await reporting.CommitAsync(cancellationToken);
         }
 
+        await using var work = await store.BeginAsync(cancellationToken);
+        if (reported is null)
+        {
+            await RecordSeenAsync(work, software, cancellationToken);
+        }
         var instruction = await InstructAsync(work, device, installed, gate, actor, now, cancellationToken);
         await work.CommitAsync(cancellationToken);
         return new CheckInAnswer(instruction);
+    }
+
+    private static async Task RecordSeenAsync(IFleetUnitOfWork work, DeviceSoftwareState software, CancellationToken cancellationToken)
+    {
+        await work.Devices.MarkSeenAsync(software.DeviceId, software.CheckedInAt, cancellationToken);
+        await work.DeviceSoftware.UpsertAsync(software, cancellationToken);
     }
 
     private static async Task ApplyReportAsync(IFleetUnitOfWork work, string deviceId, ReportedProgress progress, string actor, DateTimeOffset now, CancellationToken cancellationToken)

@@ -49,6 +49,15 @@ public sealed partial class RolloutService(IFleetStore store, TimeProvider time,
         return RolloutView.From(stored, counts, time.GetUtcNow());
     }
 
+    /// <summary>The rollout's assignments in <paramref name="statuses"/> (all when empty), by device id after <paramref name="afterDeviceId"/>.</summary>
+    public async Task<AssignmentPage> ListDevicesAsync(string id, IReadOnlyCollection<DeviceUpdateStatus> statuses, string? afterDeviceId, int limit, CancellationToken cancellationToken)
+    {
+        await using var read = await store.ReadAsync(cancellationToken);
+        _ = await read.Rollouts.GetAsync(id, RolloutLock.None, cancellationToken) ?? throw NotFound(id);
+        var page = await read.Assignments.ListByStatusAsync(id, statuses.Count == 0 ? Enum.GetValues<DeviceUpdateStatus>() : statuses, afterDeviceId, limit, cancellationToken);
+        return new AssignmentPage([.. page.Select(AssignmentView.From)], page.Count == limit ? page[^1].DeviceId : null);
+    }
+
     public async Task<RolloutList> ListAsync(RolloutStatus? status, CancellationToken cancellationToken)
     {
         await using var read = await store.ReadAsync(cancellationToken);

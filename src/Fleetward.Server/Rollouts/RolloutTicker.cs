@@ -50,11 +50,16 @@ public sealed class RolloutTicker(IFleetStore store, TimeProvider time)
         while (true)
         {
             var expired = await work.Assignments.ListAttemptsStartedBeforeAsync(rolloutId, deadline, TimeoutBatch, cancellationToken);
+            var timedOut = 0;
             foreach (var assignment in expired)
             {
-                await rollout.ApplyDeviceAsync(assignment, new DeviceUpdateTick(), cancellationToken);
+                if ((await rollout.ApplyDeviceAsync(assignment, new DeviceUpdateTick(), cancellationToken)).Changed)
+                {
+                    timedOut++;
+                }
             }
-            if (expired.Count < TimeoutBatch)
+            // A full batch that changed nothing would come back unchanged: stop rather than loop.
+            if (expired.Count < TimeoutBatch || timedOut == 0)
             {
                 break;
             }

@@ -92,3 +92,30 @@ public sealed record RolloutSummaryView(string Id, long Version, string Status, 
 }
 
 public sealed record RolloutList(IReadOnlyList<RolloutSummaryView> Items);
+
+/// <summary>One device's assignment with the timestamp of every step of its current attempt.</summary>
+public sealed record AssignmentView(
+    string DeviceId,
+    int Ring,
+    int Bucket,
+    string Status,
+    int Attempt,
+    string? PreviousVersion,
+    string? FailureReason,
+    DateTimeOffset AssignedAt,
+    DateTimeOffset StatusChangedAt,
+    DateTimeOffset? DownloadingAt,
+    DateTimeOffset? DownloadedAt,
+    DateTimeOffset? InstallingAt,
+    DateTimeOffset? RebootingAt,
+    DateTimeOffset? VerifyingAt,
+    DateTimeOffset? RollbackOrderedAt,
+    DateTimeOffset? FinishedAt)
+{
+    public static AssignmentView From(DeviceAssignment a) => new(
+        a.DeviceId, a.RingIndex, a.Bucket, a.Status.ToName(), a.Attempt, a.PreviousVersion, a.FailureReason, a.AssignedAt, a.StatusChangedAt,
+        a.DownloadingAt, a.DownloadedAt, a.InstallingAt, a.RebootingAt, a.VerifyingAt, a.RollbackOrderedAt, a.FinishedAt);
+}
+
+/// <summary>One page of a rollout's assignments; pass <see cref="Next"/> as <c>after</c> for the next page (null at the end).</summary>
+public sealed record AssignmentPage(IReadOnlyList<AssignmentView> Items, string? Next);

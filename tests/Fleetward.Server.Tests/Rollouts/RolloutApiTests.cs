@@ -55,6 +55,8 @@ public sealed class RolloutApiTests : IAsyncLifetime
         Assert.Equal(0, status.GetProperty("devices").GetProperty("rollback-pending").GetInt32());
         Assert.Equal("pending", status.GetProperty("rings")[0].GetProperty("status").GetString());
 
+        var devices = await _server.OperatorClient(OperatorRole.Auditor).GetFromJsonAsync<JsonElement>("/api/v1/rollouts/spring-2026/devices?status=rollback-pending&limit=10");
+        Assert.Equal(0, devices.GetProperty("items").GetArrayLength());
         var list = await _server.OperatorClient(OperatorRole.Auditor).GetFromJsonAsync<JsonElement>("/api/v1/rollouts?status=draft");
         Assert.Equal("spring-2026", list.GetProperty("items")[0].GetProperty("id").GetString());
         var audit = await _server.AuditEntriesAsync();
@@ -125,6 +127,9 @@ public sealed class RolloutApiTests : IAsyncLifetime
         var auditor = _server.OperatorClient(OperatorRole.Auditor);
         await ProblemAssert.IsProblemAsync(await auditor.GetAsync("/api/v1/rollouts/nope"), HttpStatusCode.NotFound, "not-found");
         await ProblemAssert.IsProblemAsync(await _server.OperatorClient(OperatorRole.Operator).PostAsync("/api/v1/rollouts/nope/start", null), HttpStatusCode.NotFound, "not-found");
+        await ProblemAssert.IsProblemAsync(await auditor.GetAsync("/api/v1/rollouts/nope/devices"), HttpStatusCode.NotFound, "not-found");
+        var state = await ProblemAssert.IsProblemAsync(await auditor.GetAsync("/api/v1/rollouts/nope/devices?status=lost"), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("status", state.GetProperty("field").GetString());
         var status = await ProblemAssert.IsProblemAsync(await auditor.GetAsync("/api/v1/rollouts?status=sideways"), HttpStatusCode.BadRequest, "validation");
         Assert.Equal("status", status.GetProperty("field").GetString());
         var version = await ProblemAssert.IsProblemAsync(await _server.OperatorClient(OperatorRole.Operator).PostAsync("/api/v1/rollouts/nope/start?expectedVersion=-1", null), HttpStatusCode.BadRequest, "validation");

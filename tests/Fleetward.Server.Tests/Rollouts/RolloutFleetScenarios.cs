@@ -126,6 +126,16 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
         Assert.True(aborted.Devices["rollback-pending"] > 0, "some canary devices had installed the release before the threshold tripped");
         Assert.Contains(canary, d => d.Version == "2.0.0");
 
+        var listed = await _rollouts.ListDevicesAsync("rollout-1", [DeviceUpdateStatus.RollbackPending], null, 1000, default);
+        Assert.Equal(aborted.Devices["rollback-pending"], listed.Items.Count);
+        Assert.All(listed.Items, a =>
+        {
+            Assert.Equal(0, a.Ring);
+            Assert.Equal(SimulatedFleet.OldVersion, a.PreviousVersion);
+            Assert.NotNull(a.RollbackOrderedAt);
+            Assert.NotNull(a.InstallingAt);
+        });
+
         // ...each is told to roll back on its next check-in and reports back on the one after.
         await _fleet.CheckInAllAsync();
         Assert.Contains(canary, d => d.LastInstruction is { Kind: "roll-back", RollbackToVersion: SimulatedFleet.OldVersion });
@@ -321,6 +331,30 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
         Assert.Equal(3, cancelled.Devices["withdrawn"]);
         await _fleet.CheckInAllAsync();
         Assert.All(_fleet.Devices.Values, d => Assert.Equal("none", d.LastInstruction!.Kind));
+    }
+
+    [Fact]
+    public async Task Two_replicas_ticking_at_once_advance_the_ring_exactly_once()
+    {
+        await _fleet.RegisterAsync(40);
+        await _rollouts.CreateAsync(Request(rings: [new RingSpec(50m, 600), new RingSpec(100m, 0)]), Operator, default);
+        await _rollouts.StartAsync("rollout-1", Operator, null, default);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await _fleet.CheckInAllAsync();
+        }
+        var soaking = await _rollouts.GetAsync("rollout-1", default);
+        Assert.Equal("soaking", soaking.Rings[0].Status);
+        _clock.Advance(TimeSpan.FromMinutes(11));
+
+        var replicas = new[] { new RolloutTicker(_test.Store, _clock), new RolloutTicker(_test.Store, _clock), new RolloutTicker(_test.Store, _clock) };
+        var changed = await Task.WhenAll(replicas.Select(r => Task.Run(() => r.TickAsync("rollout-1", default))));
+
+        Assert.Equal(1, changed.Count(c => c));
+        var advanced = await _rollouts.GetAsync("rollout-1", default);
+        Assert.Equal(soaking.Version + 1, advanced.Version);
+        Assert.Equal(1, advanced.CurrentRing);
+        Assert.Single(await _test.AuditEntriesAsync(), e => e.Type == "rollout.status-changed" && e.Payload.Contains("\"currentRing\":1"));
     }
 
     /// <summary>The ring of the two-ring scenarios (10%, 100%) the device falls in, by the cohort rule the service uses.</summary>
