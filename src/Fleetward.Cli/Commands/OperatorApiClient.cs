@@ -108,7 +108,7 @@ public sealed class OperatorApiException(HttpStatusCode status, string code, str
                 var detail = problem.TryGetProperty("detail", out var d) ? d.GetString() : null;
                 var title = problem.TryGetProperty("title", out var t) ? t.GetString() : null;
                 var field = problem.TryGetProperty("field", out var f) ? f.GetString() : null;
-                return new OperatorApiException(status, code, $"{(int)status} {code}: {detail ?? title}", field);
+                return new OperatorApiException(status, code, $"{(int)status} {code}: {detail ?? title}" + (field is null ? "" : $" (field {field})"), field);
             }
             catch (JsonException)
             {

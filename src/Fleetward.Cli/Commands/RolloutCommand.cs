@@ -1,12 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Fleetward.Server.Problems;
 using Fleetward.Server.Rollouts;
 
 namespace Fleetward.Cli.Commands;
@@ -21,14 +17,9 @@ public static partial class RolloutCommand
 {
     public static Command Create()
     {
-        var server = new Option<string?>("--server") { Description = "Operator API base URL (default: FLEETWARD_SERVER)", Recursive = true };
-        var token = new Option<string?>("--token") { Description = "Operator API token (default: FLEETWARD_TOKEN)", Recursive = true };
-        var caFile = new Option<FileInfo?>("--ca-file") { Description = "PEM certificate(s) to trust for the server (default: FLEETWARD_CA_FILE)", Recursive = true };
-        var json = new Option<bool>("--json") { Description = "Print the API's JSON answer", Recursive = true };
-        var client = new ClientOptions(server, token, caFile, json);
+        var client = new OperatorApiOptions();
 
         var command = new Command("rollout", "Staged OTA rollouts: rings, health gates, maintenance windows");
-        foreach (var option in new Option[] { server, token, caFile, json }) command.Options.Add(option);
         command.Subcommands.Add(CreateCommand(client));
         foreach (var (name, description) in new[]
         {
@@ -45,18 +36,20 @@ public static partial class RolloutCommand
 
         var statusId = new Argument<string>("ID") { Description = "Rollout id" };
         var status = new Command("status", "Show a rollout's rings, thresholds and device states") { statusId };
+        client.AddTo(status);
         status.SetAction((parse, cancellationToken) => Run(parse, client, async api =>
-            await api.SendAsync(HttpMethod.Get, "rollouts/" + Uri.EscapeDataString(parse.GetValue(statusId)!), null, cancellationToken), FormatRollout));
+            await api.SendAsync(HttpMethod.Get, "api/v1/rollouts/" + Uri.EscapeDataString(parse.GetValue(statusId)!), null, cancellationToken), FormatRollout));
         command.Subcommands.Add(status);
 
         var list = new Command("list", "List rollouts, newest first");
+        client.AddTo(list);
         list.SetAction((parse, cancellationToken) => Run(parse, client, async api =>
-            await api.SendAsync(HttpMethod.Get, "rollouts", null, cancellationToken), FormatList));
+            await api.SendAsync(HttpMethod.Get, "api/v1/rollouts", null, cancellationToken), FormatList));
         command.Subcommands.Add(list);
         return command;
     }
 
-    private static Command CreateCommand(ClientOptions client)
+    private static Command CreateCommand(OperatorApiOptions client)
     {
         var id = new Option<string?>("--id") { Description = "Rollout id (generated when absent)" };
         var releaseId = new Option<string>("--release-id") { Description = "Release to roll out", Required = true };
@@ -85,6 +78,7 @@ public static partial class RolloutCommand
         {
             command.Options.Add(option);
         }
+        client.AddTo(command);
         command.SetAction((parse, cancellationToken) => Run(parse, client, async api =>
         {
             var soakSeconds = ParseDuration(parse.GetValue(soak)!, "--soak");
@@ -101,16 +95,17 @@ public static partial class RolloutCommand
                 ParseDuration(parse.GetValue(installTimeout)!, "--install-timeout"),
                 parse.GetValue(retries),
                 new MaintenanceSpec([.. (parse.GetValue(windows) ?? []).Select(ParseWindow)], parse.GetValue(bypass)));
-            return await api.SendAsync(HttpMethod.Post, "rollouts", JsonSerializer.Serialize(request, JsonBody.Options), cancellationToken);
+            return await api.SendAsync(HttpMethod.Post, "api/v1/rollouts", request, cancellationToken);
         }, FormatRollout));
         return command;
     }
 
-    private static Command ActionCommand(ClientOptions client, string name, string description)
+    private static Command ActionCommand(OperatorApiOptions client, string name, string description)
     {
         var id = new Argument<string>("ID") { Description = "Rollout id" };
         var expected = new Option<long?>("--expected-version") { Description = "Apply only if the rollout is still at this version" };
         var command = new Command(name, description) { id, expected };
+        client.AddTo(command);
         Option<int?>? ring = null;
         if (name == "approve")
         {
@@ -122,39 +117,21 @@ public static partial class RolloutCommand
             var query = new List<string>();
             if (parse.GetValue(expected) is { } v) query.Add("expectedVersion=" + v.ToString(CultureInfo.InvariantCulture));
             if (ring is not null && parse.GetValue(ring) is { } r) query.Add("ring=" + r.ToString(CultureInfo.InvariantCulture));
-            var path = $"rollouts/{Uri.EscapeDataString(parse.GetValue(id)!)}/{name}" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
+            var path = $"api/v1/rollouts/{Uri.EscapeDataString(parse.GetValue(id)!)}/{name}" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
             return await api.SendAsync(HttpMethod.Post, path, null, cancellationToken);
         }, FormatRollout));
         return command;
     }
 
-    private static async Task<int> Run(ParseResult parse, ClientOptions options, Func<OperatorApi, Task<JsonElement>> call, Func<JsonElement, string> format)
-    {
-        var output = parse.InvocationConfiguration.Output;
-        var error = parse.InvocationConfiguration.Error;
-        try
+    private static Task<int> Run(ParseResult parse, OperatorApiOptions options, Func<OperatorApiClient, Task<string>> call, Func<JsonElement, string> format) =>
+        CommandErrors.RunAsync(parse.InvocationConfiguration.Error, async () =>
         {
-            using var api = OperatorApi.From(parse, options);
+            using var api = new OperatorApiClient(options.Connection(parse));
             var answer = await call(api);
-            await output.WriteLineAsync(parse.GetValue(options.Json) ? answer.GetRawText() : format(answer));
-            return 0;
-        }
-        catch (CommandInputException e)
-        {
-            await error.WriteLineAsync($"error: {e.Message}");
-            return 2;
-        }
-        catch (OperatorApiException e)
-        {
-            await error.WriteLineAsync($"error: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
-        {
-            await error.WriteLineAsync($"error: cannot reach the server: {e.Message}");
-            return 1;
-        }
-    }
+            using var document = JsonDocument.Parse(answer);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(parse.GetValue(options.Json) ? answer : format(document.RootElement));
+            return ExitCodes.Success;
+        });
 
     private static string FormatRollout(JsonElement rollout)
     {
@@ -189,7 +166,7 @@ public static partial class RolloutCommand
         var match = DurationPattern().Match(text.Trim());
         if (!match.Success)
         {
-            throw new CommandInputException($"{option} must be a duration such as 90, 30s, 10m, 2h or 1d; got '{text}'");
+            throw new UsageException($"{option} must be a duration such as 90, 30s, 10m, 2h or 1d; got '{text}'");
         }
         var value = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         return match.Groups[2].Value switch
@@ -208,7 +185,7 @@ public static partial class RolloutCommand
         {
             if (!decimal.TryParse(part, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var percent))
             {
-                throw new CommandInputException($"--rings must be comma-separated percentages such as 1,10,50,100; got '{text}'");
+                throw new UsageException($"--rings must be comma-separated percentages such as 1,10,50,100; got '{text}'");
             }
             rings.Add(percent);
         }
@@ -227,7 +204,7 @@ public static partial class RolloutCommand
         {
             return (count, null);
         }
-        throw new CommandInputException($"--error-threshold must be a percentage (5%) or a count (3); got '{text}'");
+        throw new UsageException($"--error-threshold must be a percentage (5%) or a count (3); got '{text}'");
     }
 
     internal static int ParseRate(string text)
@@ -236,7 +213,7 @@ public static partial class RolloutCommand
         if (trimmed.EndsWith("/min", StringComparison.Ordinal)) trimmed = trimmed[..^4];
         return int.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var rate)
             ? rate
-            : throw new CommandInputException($"--rate must be devices per minute such as 100/min; got '{text}'");
+            : throw new UsageException($"--rate must be devices per minute such as 100/min; got '{text}'");
     }
 
     internal static MaintenanceWindowSpec ParseWindow(string text)
@@ -244,105 +221,11 @@ public static partial class RolloutCommand
         var parts = text.Split(';', StringSplitOptions.TrimEntries);
         if (parts.Length != 3)
         {
-            throw new CommandInputException($"--window must be \"CRON;DURATION;TZ\", e.g. \"0 2 * * *;2h;Europe/Berlin\"; got '{text}'");
+            throw new UsageException($"--window must be \"CRON;DURATION;TZ\", e.g. \"0 2 * * *;2h;Europe/Berlin\"; got '{text}'");
         }
         return new MaintenanceWindowSpec(parts[0], ParseDuration(parts[1], "--window duration"), parts[2]);
     }
 
     [GeneratedRegex("^([0-9]{1,9})([smhd]?)$")]
     private static partial Regex DurationPattern();
-
-    private sealed record ClientOptions(Option<string?> Server, Option<string?> Token, Option<FileInfo?> CaFile, Option<bool> Json);
-
-    /// <summary>An HTTP client for the operator API with the bearer token and the trusted server certificate.</summary>
-    private sealed class OperatorApi(HttpClient http) : IDisposable
-    {
-        public static OperatorApi From(ParseResult parse, ClientOptions options)
-        {
-            var serverText = parse.GetValue(options.Server) ?? Environment.GetEnvironmentVariable("FLEETWARD_SERVER");
-            if (string.IsNullOrEmpty(serverText))
-            {
-                throw new CommandInputException("the server is not set: pass --server URL or set FLEETWARD_SERVER");
-            }
-            if (!Uri.TryCreate(serverText, UriKind.Absolute, out var server) || server.Scheme != Uri.UriSchemeHttps)
-            {
-                throw new CommandInputException($"the server must be an absolute https URL; got '{serverText}'");
-            }
-            var token = parse.GetValue(options.Token) ?? Environment.GetEnvironmentVariable("FLEETWARD_TOKEN");
-            if (string.IsNullOrEmpty(token))
-            {
-                throw new CommandInputException("no API token: pass --token or set FLEETWARD_TOKEN");
-            }
-            var caPath = parse.GetValue(options.CaFile)?.FullName ?? Environment.GetEnvironmentVariable("FLEETWARD_CA_FILE");
-            var handler = new SocketsHttpHandler();
-            if (!string.IsNullOrEmpty(caPath))
-            {
-                var trusted = new X509Certificate2Collection();
-                try
-                {
-                    trusted.ImportFromPemFile(caPath);
-                }
-                catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
-                {
-                    throw new CommandInputException($"cannot read the CA file '{caPath}': {e.Message}");
-                }
-                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusts(trusted, certificate, errors);
-            }
-            var baseAddress = new Uri(server.AbsoluteUri.TrimEnd('/') + "/api/v1/");
-            var http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(100) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            return new OperatorApi(http);
-        }
-
-        // The server certificate must chain to a certificate of the CA file (custom root trust, never the system store's opinion alone).
-        private static bool Trusts(X509Certificate2Collection trusted, X509Certificate? presented, SslPolicyErrors errors)
-        {
-            if (presented is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
-            {
-                return false;
-            }
-            using var certificate = new X509Certificate2(presented);
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(certificate);
-        }
-
-        public async Task<JsonElement> SendAsync(HttpMethod method, string path, string? body, CancellationToken cancellationToken)
-        {
-            using var request = new HttpRequestMessage(method, path);
-            if (body is not null)
-            {
-                request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-            }
-            using var response = await http.SendAsync(request, cancellationToken);
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new OperatorApiException(Describe((int)response.StatusCode, text));
-            }
-            return JsonDocument.Parse(text).RootElement.Clone();
-        }
-
-        private static string Describe(int status, string body)
-        {
-            try
-            {
-                var problem = JsonDocument.Parse(body).RootElement;
-                var detail = problem.GetProperty("detail").GetString();
-                return problem.TryGetProperty("field", out var field) ? $"{detail} (field {field.GetString()}, HTTP {status})" : $"{detail} (HTTP {status})";
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                return $"the server answered HTTP {status}";
-            }
-        }
-
-        public void Dispose() => http.Dispose();
-    }
-
-    private sealed class CommandInputException(string message) : Exception(message);
-
-    private sealed class OperatorApiException(string message) : Exception(message);
 }

@@ -93,7 +93,7 @@ public sealed class RolloutCommandTests : IAsyncLifetime
         {
             var result = await RunTrustingAsync(other, "list");
             Assert.Equal(1, result.Code);
-            Assert.Contains("cannot reach the server", result.Error);
+            Assert.Contains("TLS certificate is not trusted", result.Error);
         }
         finally
         {
