@@ -9,28 +9,47 @@ namespace Fleetward.Agent.Commands;
 public sealed class KeyZeroizer(string keyDirectory)
 {
     /// <summary>Returns how many key files were destroyed.</summary>
-    public int Zeroize()
+    /// <remarks>
+    /// Symbolic links are removed without writing through them: a link to the factory identity or to a system
+    /// file must never turn a zeroize into the destruction of what it points at.
+    /// </remarks>
+    public int Zeroize() => Directory.Exists(keyDirectory) ? ZeroizeDirectory(keyDirectory) : 0;
+
+    private static int ZeroizeDirectory(string directory)
     {
-        if (!Directory.Exists(keyDirectory))
-        {
-            return 0;
-        }
         var destroyed = 0;
-        foreach (var file in Directory.EnumerateFiles(keyDirectory, "*", SearchOption.AllDirectories).ToList())
+        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos().ToList())
         {
-            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.None))
+            if (entry.LinkTarget is not null)
             {
-                var zeros = new byte[Math.Min(stream.Length, 64 * 1024)];
-                for (long written = 0; written < stream.Length; written += zeros.Length)
-                {
-                    stream.Write(zeros, 0, (int)Math.Min(zeros.Length, stream.Length - written));
-                }
-                stream.Flush(flushToDisk: true);
+                entry.Delete();
+                continue;
             }
-            File.Delete(file);
-            DurableFile.SyncDirectory(Path.GetDirectoryName(file)!);
+
+            if (entry is DirectoryInfo subdirectory)
+            {
+                destroyed += ZeroizeDirectory(subdirectory.FullName);
+                continue;
+            }
+
+            Overwrite(entry.FullName);
+            entry.Delete();
             destroyed++;
         }
+
+        DurableFile.SyncDirectory(directory);
         return destroyed;
+    }
+
+    private static void Overwrite(string file)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.None);
+        var zeros = new byte[Math.Min(stream.Length, 64 * 1024)];
+        for (long written = 0; written < stream.Length; written += zeros.Length)
+        {
+            stream.Write(zeros, 0, (int)Math.Min(zeros.Length, stream.Length - written));
+        }
+
+        stream.Flush(flushToDisk: true);
     }
 }

@@ -37,7 +37,9 @@ public static class BootLoaderScripts
         lines.Append("fleetward_boot=")
             .Append($"if test \"${{{slotVariable}}}\" = \"b\"; then setenv fleetward_part {b}; else setenv fleetward_part {a}; fi; ")
             .Append($"setenv bootargs \"${{fleetward_bootargs}} root={linuxDevicePrefix}${{fleetward_part}} fleetward.slot=${{{slotVariable}}}\"; ")
-            .Append($"load {device}:${{fleetward_part}} ${{kernel_addr_r}} {kernel} && booti ${{kernel_addr_r}} - ${{fdt_addr}}\n");
+            // A kernel that cannot be loaded or started must not leave the board at a prompt: reset so the next boot counts
+            // against bootlimit and altbootcmd falls back to the other slot.
+            .Append($"load {device}:${{fleetward_part}} ${{kernel_addr_r}} {kernel} && booti ${{kernel_addr_r}} - ${{fdt_addr}}; reset\n");
         lines.Append("altbootcmd=")
             .Append($"if test \"${{{slotVariable}}}\" = \"b\"; then setenv {slotVariable} a; else setenv {slotVariable} b; fi; ")
             .Append($"setenv {BootEnvironment.UpgradeAvailableVariable} 0; saveenv; run fleetward_boot\n");
@@ -89,12 +91,15 @@ public static class BootLoaderScripts
         var script = new StringBuilder(GrubSlotSelection(slotVariable));
         script.Append($"if [ \"${{{slotVariable}}}\" = \"b\" ]; then\n  set fleetward_root={rootB}\n  set fleetward_linux_root={linuxRootB}\nelse\n  set fleetward_root={rootA}\n  set fleetward_linux_root={linuxRootA}\nfi\n");
         script.Append($"export {slotVariable} fleetward_root fleetward_linux_root\n");
-        script.Append("set default=0\nset timeout=0\n");
+        // An entry that fails to load falls back to entry 1, which reboots, so the failed trial counts and the
+        // slot-selection script above falls back once the limit is reached.
+        script.Append("set default=0\nset timeout=0\nset fallback=1\n");
         script.Append($"menuentry \"Fleetward slot ${{{slotVariable}}}\" {{\n");
         script.Append("  set root=${fleetward_root}\n");
         script.Append($"  linux {kernel} root=${{fleetward_linux_root}} ro fleetward.slot=${{{slotVariable}}}\n");
         script.Append($"  initrd {initrd}\n");
         script.Append("}\n");
+        script.Append("menuentry \"Fleetward: reboot after a failed boot\" {\n  reboot\n}\n");
         return script.ToString();
     }
 }

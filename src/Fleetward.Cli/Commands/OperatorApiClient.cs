@@ -28,8 +28,10 @@ public sealed class OperatorApiClient : IDisposable
             {
                 throw new UsageException($"--ca-file {connection.CaFile} holds no PEM certificate.");
             }
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                certificate is not null && ServerCertificateTrust.IsTrusted(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), errors, trusted);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, handshakeChain, errors) =>
+                certificate is not null && ServerCertificateTrust.IsTrusted(
+                    X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), errors, trusted,
+                    handshakeChain?.ChainElements.Select(element => element.Certificate));
         }
         http = new HttpClient(handler) { BaseAddress = connection.Server, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", connection.Token);
@@ -63,7 +65,8 @@ public sealed class OperatorApiClient : IDisposable
 /// <summary>The server's certificate decision for operator clients, separate from I/O so each rule is testable.</summary>
 public static class ServerCertificateTrust
 {
-    public static bool IsTrusted(X509Certificate2 presented, SslPolicyErrors errors, X509Certificate2Collection trusted)
+    /// <param name="intermediates">Certificates the server sent in the handshake; used only as path candidates, never as anchors.</param>
+    public static bool IsTrusted(X509Certificate2 presented, SslPolicyErrors errors, X509Certificate2Collection trusted, IEnumerable<X509Certificate2>? intermediates = null)
     {
         // Pinning: the exact certificate from the CA file (the self-signed operator certificate init wrote).
         foreach (var pinned in trusted)
@@ -83,6 +86,14 @@ public static class ServerCertificateTrust
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // Never fetch what an untrusted certificate's AIA names, and require a server certificate (RFC 5280 4.2.1.12).
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1"));
+        foreach (var intermediate in intermediates ?? [])
+        {
+            chain.ChainPolicy.ExtraStore.Add(intermediate);
+        }
+
         return chain.Build(presented);
     }
 }

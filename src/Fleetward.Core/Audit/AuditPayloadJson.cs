@@ -113,7 +113,7 @@ internal static class AuditPayloadJson
         var exponent = 0L;
         if (e >= 0)
         {
-            if (!long.TryParse(body[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent) || Math.Abs(exponent) > MaxNumberDigits)
+            if (!long.TryParse(body[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent) || exponent > MaxNumberDigits || exponent < -MaxNumberDigits)
             {
                 throw new AuditLeafFormatException(path, $"number {raw} has an exponent beyond {MaxNumberDigits}");
             }

@@ -79,14 +79,30 @@ public sealed class TufKey : IEquatable<TufKey>
         }
     }
 
+    /// <summary>
+    /// Identifies the key itself, not its encoding, so a threshold counts each distinct key once (TUF spec 4.3, 5.4.2)
+    /// even when one key is listed twice in different forms (Ed25519 as hex and as PEM; ECDSA with a named or an
+    /// explicit curve). ECDSA keys are identified by their public point alone: merging two listings can only lower a
+    /// count, never raise it.
+    /// </summary>
     private static string ComputeMaterialFingerprint(string keyType, string publicValue)
     {
         var family = TufKeyTypes.Family(keyType);
         try
         {
-            var material = family == TufKeyTypes.Ed25519 && !publicValue.StartsWith("-----", StringComparison.Ordinal)
-                ? Convert.FromHexString(publicValue)
-                : PemPublicKey.DecodeSubjectPublicKeyInfo(publicValue);
+            byte[] material;
+            if (family == TufKeyTypes.Ed25519)
+            {
+                material = publicValue.StartsWith("-----", StringComparison.Ordinal)
+                    ? Ed25519SubjectPublicKeyInfo.ToRaw(PemPublicKey.DecodeSubjectPublicKeyInfo(publicValue))
+                    : Convert.FromHexString(publicValue);
+            }
+            else
+            {
+                var spki = PemPublicKey.DecodeSubjectPublicKeyInfo(publicValue);
+                material = family == TufKeyTypes.Rsa ? RsaMaterial(spki) : EcdsaMaterial(spki);
+            }
+
             return family + ":" + Convert.ToHexStringLower(SHA256.HashData(material));
         }
         catch (Exception e) when (e is FormatException or CryptographicException or ArgumentException)
@@ -94,6 +110,22 @@ public sealed class TufKey : IEquatable<TufKey>
             // Unreadable material can never verify a signature; keep it distinct per listing.
             return family + ":unreadable:" + publicValue;
         }
+    }
+
+    private static byte[] EcdsaMaterial(byte[] spki)
+    {
+        using var ecdsa = ECDsa.Create();
+        ecdsa.ImportSubjectPublicKeyInfo(spki, out _);
+        var point = ecdsa.ExportParameters(includePrivateParameters: false).Q;
+        return [.. point.X!, .. point.Y!];
+    }
+
+    private static byte[] RsaMaterial(byte[] spki)
+    {
+        using var rsa = RSA.Create();
+        rsa.ImportSubjectPublicKeyInfo(spki, out _);
+        var parameters = rsa.ExportParameters(includePrivateParameters: false);
+        return [.. parameters.Modulus!, 0, .. parameters.Exponent!];
     }
 }
 

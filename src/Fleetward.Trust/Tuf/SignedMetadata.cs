@@ -33,6 +33,20 @@ public sealed class SignedMetadata<T> where T : TufRoleMetadata, ITufRoleParser<
     /// <summary>Parses a metadata file; throws <see cref="TufMetadataFormatException"/> naming the bad field.</summary>
     public static SignedMetadata<T> Parse(ReadOnlySpan<byte> json)
     {
+        try
+        {
+            return ParseCore(json);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json accepts escapes such as a lone surrogate ("\ud800") while parsing but throws when the
+            // string is read. Metadata comes from untrusted mirrors (TUF spec 5), so this is bad input, not a bug.
+            throw new TufMetadataFormatException("$", "holds a string or property name that is not valid Unicode: " + e.Message, e);
+        }
+    }
+
+    private static SignedMetadata<T> ParseCore(ReadOnlySpan<byte> json)
+    {
         JsonNode? root;
         try
         {

@@ -63,6 +63,21 @@ public sealed class CommandHandlerTests : IDisposable
         Assert.Equal("factory identity", File.ReadAllText(directory.Sub("factory/idevid.key")));
     }
 
+    [Fact]
+    public async Task Zeroize_removes_links_without_writing_through_them()
+    {
+        File.CreateSymbolicLink(directory.Sub("keys/factory-link.key"), directory.Sub("factory/idevid.key"));
+        Directory.CreateSymbolicLink(directory.Sub("keys/factory-dir"), directory.Sub("factory"));
+
+        var outcome = await Handler().HandleAsync(Signed(CommandType.Zeroize), default);
+
+        Assert.Equal("2 key files destroyed", outcome.Detail);
+        Assert.Empty(Directory.EnumerateFiles(directory.Sub("keys"), "*", SearchOption.AllDirectories));
+        Assert.False(Path.Exists(directory.Sub("keys/factory-link.key")));
+        Assert.False(Path.Exists(directory.Sub("keys/factory-dir")));
+        Assert.Equal("factory identity", File.ReadAllText(directory.Sub("factory/idevid.key")));
+    }
+
     [Theory]
     [InlineData(CommandType.RotateCredentials, "rotate")]
     [InlineData(CommandType.ReAttest, "re-attest")]

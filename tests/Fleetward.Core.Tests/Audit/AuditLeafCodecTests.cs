@@ -103,6 +103,7 @@ public sealed class AuditLeafCodecTests
     [InlineData("t", "operator", "{\"a\":1,\"a\":2}", "payload")]
     [InlineData("t", "operator", "{\"a\":}", "payload")]
     [InlineData("t", "operator", "{\"a\":1e999}", "payload.a")]
+    [InlineData("t", "operator", "{\"a\":1e-9223372036854775808}", "payload.a")]
     public void Bad_events_are_refused_naming_the_field(string type, string actor, string payload, string field)
     {
         var error = Assert.Throws<AuditLeafFormatException>(() => AuditLeafCodec.Encode(new AuditEvent(type, At, actor, "s", payload)));

@@ -90,6 +90,15 @@ public class TufMetadataModelTests
         Assert.Equal(expectedField, e.Field);
     }
 
+    [Theory]
+    [InlineData("{\"signed\":{\"_type\":\"\\ud800\"},\"signatures\":[]}")]
+    [InlineData("{\"signed\":{\"_type\":\"timestamp\"},\"signatures\":[{\"keyid\":\"\\udc00\",\"sig\":\"00\"}]}")]
+    public void A_lone_surrogate_from_a_mirror_is_a_format_error_not_a_crash(string json)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => SignedMetadata<TimestampMetadata>.Parse(System.Text.Encoding.UTF8.GetBytes(json)));
+        Assert.IsType<TufMetadataFormatException>(e);
+    }
+
     [Fact]
     public void Delegation_needs_exactly_one_of_paths_and_hash_prefixes()
     {
@@ -177,6 +186,33 @@ public class TufThresholdVerifierTests
         var a = Ed25519TufSigner.Generate();
         var alias = TufKey.Create("ed25519", "ed25519", a.PublicKey.PublicValue.ToUpperInvariant());
         Assert.NotEqual(a.PublicKey.KeyId, alias.KeyId);
+        var keys = new Dictionary<string, TufKey> { [a.PublicKey.KeyId] = a.PublicKey, [alias.KeyId] = alias };
+        var role = new TufRoleKeys([a.PublicKey.KeyId, alias.KeyId], 2);
+        Assert.False(TufThresholdVerifier.Verify(role, keys, [Sign(a), Sign(a, alias.KeyId)], Data).IsMet);
+    }
+
+    [Fact]
+    public void Counts_one_ed25519_key_listed_as_hex_and_as_pem_once()
+    {
+        var a = Ed25519TufSigner.Generate();
+        var spki = Convert.FromHexString("302a300506032b6570032100" + a.PublicKey.PublicValue);
+        var pemAlias = TufKey.Create("ed25519", "ed25519", new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", spki)));
+        Assert.NotEqual(a.PublicKey.KeyId, pemAlias.KeyId);
+        var keys = new Dictionary<string, TufKey> { [a.PublicKey.KeyId] = a.PublicKey, [pemAlias.KeyId] = pemAlias };
+        var role = new TufRoleKeys([a.PublicKey.KeyId, pemAlias.KeyId], 2);
+        Assert.False(TufThresholdVerifier.Verify(role, keys, [Sign(a), Sign(a, pemAlias.KeyId)], Data).IsMet);
+    }
+
+    [Fact]
+    public void Counts_one_ecdsa_key_listed_with_named_and_explicit_curve_once()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var a = new EcdsaTufSigner(key);
+        using var explicitKey = System.Security.Cryptography.ECDsa.Create();
+        explicitKey.ImportParameters(key.ExportExplicitParameters(includePrivateParameters: false));
+        var explicitPem = new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", explicitKey.ExportSubjectPublicKeyInfo()));
+        var alias = TufKey.Create("ecdsa", "ecdsa-sha2-nistp256", explicitPem);
+        Assert.NotEqual(a.PublicKey.PublicValue, alias.PublicValue);
         var keys = new Dictionary<string, TufKey> { [a.PublicKey.KeyId] = a.PublicKey, [alias.KeyId] = alias };
         var role = new TufRoleKeys([a.PublicKey.KeyId, alias.KeyId], 2);
         Assert.False(TufThresholdVerifier.Verify(role, keys, [Sign(a), Sign(a, alias.KeyId)], Data).IsMet);
