@@ -45,7 +45,7 @@ internal sealed class SqlAuditNodeStore(SqlSession session) : IMerkleNodeStore
     /// The statement inserting <paramref name="nodes"/> (hashes bound into <paramref name="parameters"/>), skipping
     /// existing ones so that <see cref="RequireWrittenAsync"/> can tell a harmless rewrite from a conflicting one.
     /// </summary>
-    internal static string InsertSql(IReadOnlyList<MerkleNode> nodes, DynamicParameters parameters)
+    private static string InsertSql(IReadOnlyList<MerkleNode> nodes, DynamicParameters parameters)
     {
         var sql = new StringBuilder("INSERT INTO audit_nodes (level, idx, hash) VALUES ");
         for (var i = 0; i < nodes.Count; i++)
@@ -62,7 +62,7 @@ internal sealed class SqlAuditNodeStore(SqlSession session) : IMerkleNodeStore
     }
 
     /// <summary>When fewer than all nodes were inserted, the existing ones must hold exactly the hashes being written.</summary>
-    internal async Task RequireWrittenAsync(IReadOnlyList<MerkleNode> nodes, int inserted, CancellationToken cancellationToken)
+    private async Task RequireWrittenAsync(IReadOnlyList<MerkleNode> nodes, int inserted, CancellationToken cancellationToken)
     {
         if (inserted == nodes.Count)
         {
