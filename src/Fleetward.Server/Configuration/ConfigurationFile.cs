@@ -55,8 +55,6 @@ public sealed class ConfigurationException(string file, string? key, string prob
 ///   "audit": { "logKey": "audit-log.key", "origin": null, "checkpointIntervalSeconds": 300 } }
 /// </code>
 /// The "audit" section is optional (files written before it existed); without it no checkpoint is signed.
-/// <code>
-/// </code>
 /// </summary>
 public static class ConfigurationFile
 {

@@ -100,9 +100,19 @@ public sealed class AuditEndpoints : IServerModule
             throw ProblemException.Validation("end", $"at most {MaxPageSize} entries per request; [{start}, {last}) has {last - start}.");
         }
         var entries = await read.AuditLog.EntriesAsync(start, last, context.RequestAborted);
-        var leafHashes = entries.Count == 0
-            ? []
-            : await read.AuditLog.Nodes.GetNodesAsync([.. entries.Select(e => new MerkleNodeId(0, e.Index))], context.RequestAborted);
+        IReadOnlyList<byte[]?> leafHashes;
+        try
+        {
+            leafHashes = entries.Count == 0
+                ? []
+                : await read.AuditLog.Nodes.GetNodesAsync([.. entries.Select(e => new MerkleNodeId(0, e.Index))], context.RequestAborted);
+        }
+        catch (MerkleNodeNotFoundException)
+        {
+            // A leaf hash was removed from the node table: serve the entries without stored hashes, so the verifier
+            // falls back to proofs against the signed root instead of trusting a partial set.
+            leafHashes = new byte[]?[entries.Count];
+        }
         var views = entries.Select((e, i) => EntryView.From(e, leafHashes[i])).ToList();
         return Results.Json(new EntryPage(start, last, size, views), JsonBody.Options);
     }
@@ -119,7 +129,7 @@ public sealed class AuditEndpoints : IServerModule
         {
             throw ProblemException.Validation("index", $"index must be below the tree size {size}; got {index}.");
         }
-        var proof = await new MerkleProofBuilder(read.AuditLog.Nodes).InclusionProofAsync(index, size, context.RequestAborted);
+        var proof = await Incomplete(() => new MerkleProofBuilder(read.AuditLog.Nodes).InclusionProofAsync(index, size, context.RequestAborted));
         return Results.Json(new InclusionProofView(index, size, proof), JsonBody.Options);
     }
 
@@ -135,7 +145,7 @@ public sealed class AuditEndpoints : IServerModule
         {
             throw ProblemException.Validation("from", $"from ({from}) must not be larger than to ({to}).");
         }
-        var proof = await new MerkleProofBuilder(read.AuditLog.Nodes).ConsistencyProofAsync(from, to, context.RequestAborted);
+        var proof = await Incomplete(() => new MerkleProofBuilder(read.AuditLog.Nodes).ConsistencyProofAsync(from, to, context.RequestAborted));
         return Results.Json(new ConsistencyProofView(from, to, proof), JsonBody.Options);
     }
 
@@ -156,6 +166,19 @@ public sealed class AuditEndpoints : IServerModule
         return requested ?? size;
     }
 
+    /// <summary>A proof over nodes that are gone from the database names the missing node instead of failing anonymously.</summary>
+    private static async Task<T> Incomplete<T>(Func<Task<T>> build)
+    {
+        try
+        {
+            return await build();
+        }
+        catch (MerkleNodeNotFoundException exception)
+        {
+            throw new ProblemException(new Problem(ProblemType.Internal, "The audit log's stored tree is incomplete: " + exception.Message), exception);
+        }
+    }
+
     private static AuditCheckpointer Checkpointer(HttpContext context) =>
         context.RequestServices.GetService<AuditCheckpointer>()
         ?? throw new ProblemException(new Problem(ProblemType.Unavailable,
@@ -171,9 +194,9 @@ public sealed class AuditEndpoints : IServerModule
     /// One entry: <see cref="Leaf"/> is its canonical encoding (<see cref="AuditLeafCodec"/>), the bytes a verifier hashes;
     /// <see cref="LeafHash"/> is the hash the log stored when it was appended. The decoded fields are for people.
     /// </summary>
-    public sealed record EntryView(long Index, byte[] Leaf, byte[] LeafHash, string Type, DateTimeOffset Time, string Actor, string Subject, string Payload)
+    public sealed record EntryView(long Index, byte[] Leaf, byte[]? LeafHash, string Type, DateTimeOffset Time, string Actor, string Subject, string Payload)
     {
-        public static EntryView From(StoredAuditEntry entry, byte[] leafHash)
+        public static EntryView From(StoredAuditEntry entry, byte[]? leafHash)
         {
             byte[] leaf;
             try

@@ -36,8 +36,18 @@ internal sealed class SqlAuditNodeStore(SqlSession session) : IMerkleNodeStore
         {
             return;
         }
-        var sql = new StringBuilder("INSERT INTO audit_nodes (level, idx, hash) VALUES ");
         var parameters = new DynamicParameters();
+        var inserted = await session.Connection.ExecuteAsync(session.Command(InsertSql(nodes, parameters), parameters, cancellationToken));
+        await RequireWrittenAsync(nodes, inserted, cancellationToken);
+    }
+
+    /// <summary>
+    /// The statement inserting <paramref name="nodes"/> (hashes bound into <paramref name="parameters"/>), skipping
+    /// existing ones so that <see cref="RequireWrittenAsync"/> can tell a harmless rewrite from a conflicting one.
+    /// </summary>
+    private static string InsertSql(IReadOnlyList<MerkleNode> nodes, DynamicParameters parameters)
+    {
+        var sql = new StringBuilder("INSERT INTO audit_nodes (level, idx, hash) VALUES ");
         for (var i = 0; i < nodes.Count; i++)
         {
             var node = nodes[i];
@@ -48,13 +58,16 @@ internal sealed class SqlAuditNodeStore(SqlSession session) : IMerkleNodeStore
             sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"({node.Id.Level}, {node.Id.Index}, @h{i})");
             parameters.Add("h" + i.ToString(CultureInfo.InvariantCulture), node.Hash);
         }
-        sql.Append(" ON CONFLICT (level, idx) DO NOTHING");
-        var inserted = await session.Connection.ExecuteAsync(session.Command(sql.ToString(), parameters, cancellationToken));
+        return sql.Append(" ON CONFLICT (level, idx) DO NOTHING").ToString();
+    }
+
+    /// <summary>When fewer than all nodes were inserted, the existing ones must hold exactly the hashes being written.</summary>
+    private async Task RequireWrittenAsync(IReadOnlyList<MerkleNode> nodes, int inserted, CancellationToken cancellationToken)
+    {
         if (inserted == nodes.Count)
         {
             return;
         }
-        // Some nodes existed: accepted only when they hold exactly the hash being written.
         var stored = await ReadAsync(nodes.Select(n => n.Id).ToList(), cancellationToken);
         foreach (var node in nodes)
         {

@@ -32,7 +32,8 @@ internal sealed class SqlAuditTrail(SqlSession session) : IAuditTrail
             tree = await CompactMerkleTree.LoadAsync(_nodes, index, cancellationToken);
         }
         var created = tree.Append(MerkleHasher.HashLeaf(leaf));
-        // The row holds the canonical event, so re-encoding it gives exactly the leaf that was hashed.
+        // The row holds the canonical event, so re-encoding it gives exactly the leaf that was hashed. Entry and nodes
+        // are two commands: one multi-statement command measured five times slower per append on SQLite.
         await session.Connection.ExecuteAsync(session.Command(
             "INSERT INTO audit_entries (idx, type, time, actor, subject, payload) VALUES (@index, @Type, @Time, @Actor, @Subject, @PayloadJson)",
             new { index, canonical.Type, Time = UnixTime.ToMs(canonical.Time), canonical.Actor, canonical.Subject, canonical.PayloadJson },

@@ -61,7 +61,7 @@ public sealed class AuditApiTests : IAsyncLifetime
         var page = await Read<AuditEndpoints.EntryPage>(await auditor.GetAsync("/api/v1/audit/entries?start=0"));
         Assert.Equal(8, page.Entries.Count);
         Assert.All(page.Entries, e => Assert.Equal(MerkleHasher.HashLeaf(e.Leaf), e.LeafHash));
-        Assert.Equal(MerkleHasher.RootOf([.. page.Entries.Select(e => e.LeafHash)]), opened.Checkpoint!.RootHash);
+        Assert.Equal(MerkleHasher.RootOf([.. page.Entries.Select(e => e.LeafHash!)]), opened.Checkpoint!.RootHash);
         Assert.Equal(view.Checkpoint, (await Read<AuditEndpoints.CheckpointView>(await auditor.GetAsync("/api/v1/audit/checkpoint"))).Checkpoint);
     }
 

@@ -61,6 +61,20 @@ public sealed class AuditLogKeyTests : IDisposable
         Assert.Equal(1, opened.Checkpoint!.TreeSize);
     }
 
+    [Theory]
+    [InlineData("{\"logKey\":\"audit-log.key\",\"checkpointIntervalSeconds\":0}", "audit.checkpointIntervalSeconds")]
+    [InlineData("{\"logKey\":\"audit-log.key\",\"interval\":5}", "audit.interval")]
+    [InlineData("{\"checkpointIntervalSeconds\":60}", "audit.logKey")]
+    public async Task A_bad_audit_section_is_refused_naming_the_key(string audit, string key)
+    {
+        var data = new DataDirectory(Path.Combine(directory.FullName, "data"));
+        await DataDirectoryInitializer.InitializeAsync(data, new Uri("https://127.0.0.1:0"), new Uri("https://127.0.0.1:0"), null, TimeProvider.System, default);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(data.ConfigurationPath))!;
+        json["audit"] = System.Text.Json.Nodes.JsonNode.Parse(audit);
+        File.WriteAllText(data.ConfigurationPath, json.ToJsonString());
+        Assert.Equal(key, Assert.Throws<ConfigurationException>(() => ConfigurationFile.Load(data)).Key);
+    }
+
     [Fact]
     public void An_Ed25519_key_round_trips_and_a_different_configured_origin_is_refused()
     {

@@ -98,6 +98,25 @@ public abstract class AuditTamperTests(string engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Removing_the_stored_leaf_hash_does_not_hide_a_changed_entry()
+    {
+        await server.ExecuteRawAsync("UPDATE audit_entries SET actor = 'mallory' WHERE idx = 9");
+        await server.ExecuteRawAsync("DELETE FROM audit_nodes WHERE level = 0 AND idx = 9");
+        using var client = server.AuditClient();
+        try
+        {
+            var result = (await client.VerifyAsync(server.Signer.VerifierKey, null, default)).Result;
+            Assert.False(result.IsValid);
+            Assert.Equal(9, result.FirstBrokenIndex);
+        }
+        catch (AuditApiException exception)
+        {
+            // A proof the verifier asked for needs the removed node: the server says which one is gone.
+            Assert.Contains("(0,9)", exception.Message);
+        }
+    }
+
+    [Fact]
     public async Task The_verify_command_exits_non_zero_and_prints_the_entry()
     {
         await server.ExecuteRawAsync("UPDATE audit_entries SET subject = 'token:forged' WHERE idx = 2");
