@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Fleetward.Core.Audit;
 using Fleetward.Server.Endpoints;
@@ -18,10 +15,6 @@ namespace Fleetward.Cli.Commands;
 /// </summary>
 public static class AuditCommand
 {
-    private const string ServerVariable = "FLEETWARD_SERVER";
-    private const string TokenVariable = "FLEETWARD_TOKEN";
-    private const string CaFileVariable = "FLEETWARD_CA_FILE";
-
     public static Command Create(Func<string, string?>? environment = null)
     {
         var env = environment ?? Environment.GetEnvironmentVariable;
@@ -33,7 +26,7 @@ public static class AuditCommand
 
     private static Command VerifyVerb(Func<string, string?> env)
     {
-        var api = new ApiOptions();
+        var api = new OperatorApiOptions { Environment = env };
         var trusted = new Option<FileInfo?>("--trusted-checkpoint") { Description = "A checkpoint note verified earlier: the log must still extend it (RFC 9162 2.1.4).", HelpName = "FILE" };
         var key = new Option<FileInfo?>("--verifier-key") { Description = "The log's verifier key (vkey text, e.g. DATA/audit-log.vkey). Required with --pack; online, the server's key is used (and reported) when absent.", HelpName = "FILE" };
         var pack = new Option<FileInfo?>("--pack") { Description = "Verify an evidence pack offline instead of asking a server.", HelpName = "FILE" };
@@ -54,7 +47,7 @@ public static class AuditCommand
             {
                 if (pinned is null)
                 {
-                    throw new AuditUsageException("--verifier-key is required with --pack: an offline check must use a key you already trust.");
+                    throw new UsageException("--verifier-key is required with --pack: an offline check must use a key you already trust.");
                 }
                 var evidence = AuditEvidencePack.FromJson(await File.ReadAllTextAsync(packFile.FullName, cancellationToken));
                 checkpointNote = evidence.Checkpoint;
@@ -63,7 +56,7 @@ public static class AuditCommand
             }
             else
             {
-                using var client = api.Connect(parse, env);
+                using var client = new AuditApiClient(OperatorApiClient.CreateHttpClient(api.Connection(parse), TimeSpan.FromSeconds(60)));
                 var online = await client.VerifyAsync(pinned, trustedNote, cancellationToken);
                 (result, checkpointNote) = (online.Result, online.CheckpointNote);
                 keySource = pinned is null ? $"the server's key {online.Key} (not pinned: pass --verifier-key)" : "--verifier-key";
@@ -80,7 +73,7 @@ public static class AuditCommand
 
     private static Command ExportVerb(Func<string, string?> env)
     {
-        var api = new ApiOptions();
+        var api = new OperatorApiOptions { Environment = env };
         var outFile = new Option<FileInfo>("--out") { Description = "Where to write the evidence pack (JSON).", HelpName = "FILE", Required = true };
         var trusted = new Option<FileInfo?>("--trusted-checkpoint") { Description = "Add the consistency proof from this earlier checkpoint's size to the pack.", HelpName = "FILE" };
         var command = new Command("export", "Write an evidence pack (checkpoint, entries with leaf hashes, consistency proofs) that an auditor verifies with no access to the server.")
@@ -90,7 +83,7 @@ public static class AuditCommand
         api.AddTo(command);
         command.SetAction((parse, cancellationToken) => RunAsync(parse, async output =>
         {
-            using var client = api.Connect(parse, env);
+            using var client = new AuditApiClient(OperatorApiClient.CreateHttpClient(api.Connection(parse), TimeSpan.FromSeconds(60)));
             var trustedNote = parse.GetValue(trusted) is { } t ? await File.ReadAllTextAsync(t.FullName, cancellationToken) : null;
             var pack = await client.ExportAsync(trustedNote, cancellationToken);
             var path = parse.GetRequiredValue(outFile).FullName;
@@ -138,7 +131,7 @@ public static class AuditCommand
         }
         catch (NoteFormatException exception)
         {
-            throw new AuditUsageException($"--verifier-key {file.FullName}: {exception.Message}");
+            throw new UsageException($"--verifier-key {file.FullName}: {exception.Message}");
         }
     }
 
@@ -149,7 +142,7 @@ public static class AuditCommand
         {
             return await action(parse.InvocationConfiguration.Output);
         }
-        catch (AuditUsageException exception)
+        catch (UsageException exception)
         {
             await error.WriteLineAsync("error: " + exception.Message);
             return 2;
@@ -162,74 +155,6 @@ public static class AuditCommand
         }
     }
 
-    /// <summary>--server, --token, --ca-file (with their FLEETWARD_* variables) and --json, as every operator verb takes them.</summary>
-    private sealed class ApiOptions
-    {
-        public Option<string?> Server { get; } = new("--server") { Description = $"Operator API base URL (or {ServerVariable}).", HelpName = "URL" };
-
-        public Option<string?> Token { get; } = new("--token") { Description = $"Operator API token with role auditor or higher (or {TokenVariable}).", HelpName = "TOKEN" };
-
-        public Option<string?> CaFile { get; } = new("--ca-file") { Description = $"PEM certificate(s) to trust for the server, e.g. DATA/operator-ca.pem (or {CaFileVariable}).", HelpName = "FILE" };
-
-        public Option<bool> Json { get; } = new("--json") { Description = "Machine-readable output." };
-
-        public void AddTo(Command command)
-        {
-            command.Add(Server);
-            command.Add(Token);
-            command.Add(CaFile);
-            command.Add(Json);
-        }
-
-        public AuditApiClient Connect(ParseResult parse, Func<string, string?> env)
-        {
-            var serverText = parse.GetValue(Server) ?? env(ServerVariable);
-            if (string.IsNullOrWhiteSpace(serverText) || !Uri.TryCreate(serverText, UriKind.Absolute, out var server) || server.Scheme != Uri.UriSchemeHttps)
-            {
-                throw new AuditUsageException($"--server (or {ServerVariable}) must be an https:// URL, got '{serverText}'.");
-            }
-            var token = parse.GetValue(Token) ?? env(TokenVariable);
-            if (string.IsNullOrWhiteSpace(token))
-            {
-                throw new AuditUsageException($"--token is required (or set {TokenVariable}).");
-            }
-            var handler = new SocketsHttpHandler();
-            if ((parse.GetValue(CaFile) ?? env(CaFileVariable)) is { Length: > 0 } caFile)
-            {
-                if (!File.Exists(caFile))
-                {
-                    throw new AuditUsageException($"--ca-file {caFile} does not exist.");
-                }
-                var trusted = new X509Certificate2Collection();
-                trusted.ImportFromPemFile(caFile);
-                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                    certificate is not null && IsTrusted(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), errors, trusted);
-            }
-            var http = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(60) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Trim());
-            return new AuditApiClient(http);
-        }
-
-        private static bool IsTrusted(X509Certificate2 presented, SslPolicyErrors errors, X509Certificate2Collection trusted)
-        {
-            // The exact pinned certificate, or an RFC 5280 path to one of the given roots for the requested host.
-            if (trusted.Any(pinned => presented.RawData.AsSpan().SequenceEqual(pinned.RawData)))
-            {
-                return true;
-            }
-            if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-            {
-                return false;
-            }
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(presented);
-        }
-    }
-
-    private sealed class AuditUsageException(string message) : Exception(message);
 }
 
 /// <summary>The audit API answered with an error; the message carries its problem code and detail.</summary>

@@ -19,6 +19,15 @@ public sealed class OperatorApiClient : IDisposable
 
     public OperatorApiClient(OperatorConnection connection)
     {
+        http = CreateHttpClient(connection);
+    }
+
+    /// <summary>
+    /// The one way the CLI builds an HTTP client for the operator API: bearer token, JSON, and the server certificate
+    /// pinned to the CA file when one is given. Other clients (the audit verifier) reuse it.
+    /// </summary>
+    public static HttpClient CreateHttpClient(OperatorConnection connection, TimeSpan? timeout = null)
+    {
         var handler = new SocketsHttpHandler();
         if (connection.CaFile is not null)
         {
@@ -33,9 +42,10 @@ public sealed class OperatorApiClient : IDisposable
                     X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), errors, trusted,
                     handshakeChain?.ChainElements.Select(element => element.Certificate));
         }
-        http = new HttpClient(handler) { BaseAddress = connection.Server, Timeout = TimeSpan.FromSeconds(30) };
+        var http = new HttpClient(handler) { BaseAddress = connection.Server, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", connection.Token);
         http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return http;
     }
 
     /// <summary>Sends a request and returns the response body (JSON text, empty for 204).</summary>
