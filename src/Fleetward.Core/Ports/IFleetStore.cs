@@ -27,6 +27,8 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IApiTokenRepository Tokens { get; }
     IDeviceRepository Devices { get; }
     IAuditTrail Audit { get; }
+    ICertificateRepository Certificates { get; }
+    IEnrollmentRepository Enrollment { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -23,11 +23,15 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Tokens = new SqlApiTokenRepository(session);
         Devices = new SqlDeviceRepository(session);
         Audit = new SqlAuditTrail(session);
+        Certificates = new SqlCertificateRepository(session);
+        Enrollment = new SqlEnrollmentRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
     public IDeviceRepository Devices { get; }
     public IAuditTrail Audit { get; }
+    public ICertificateRepository Certificates { get; }
+    public IEnrollmentRepository Enrollment { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
