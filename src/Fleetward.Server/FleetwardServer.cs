@@ -57,6 +57,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         new OperationsEndpoints(),
         new TokenEndpoints(),
         new DeviceEndpoints(),
+        new Identity.IdentityModule(),
     ];
 
     public IServiceProvider Services => app.Services;
@@ -156,6 +157,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         app.UseRouting();
         app.UseMiddleware<OperatorAuthenticationMiddleware>();
         app.UseMiddleware<DeviceCertificateGate>();
+        app.UseMiddleware<Identity.DeviceAuthenticationMiddleware>();
 
         var operatorRoot = app.MapGroup("").WithMetadata(new ListenerMetadata(FleetwardListener.Operator));
         var deviceRoot = app.MapGroup("").WithMetadata(new ListenerMetadata(FleetwardListener.Device));
