@@ -59,6 +59,7 @@ public sealed class ControlPlane : IAsyncDisposable
                 DeviceUrl = configuration.DeviceUrl,
                 OperatorCertificate = certificate,
                 DeviceServerCertificate = deviceCa?.IssueListenerCertificate(configuration.DeviceUrl.Host, setup.Time.GetUtcNow(), TimeSpan.FromDays(30)),
+                DeviceServerCertificateChain = deviceCa is null ? null : [deviceCa.Issuing],
             };
             if (deviceCa is not null)
             {

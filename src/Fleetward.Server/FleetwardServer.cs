@@ -92,6 +92,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         var deviceTls = new HttpsConnectionAdapterOptions
         {
             ServerCertificate = options.DeviceServerCertificate ?? options.OperatorCertificate,
+            ServerCertificateChain = options.DeviceServerCertificateChain,
             // Devices speak mutual TLS 1.3 only. The client certificate mode is settled once the routes
             // are known (below): certificate-less clients are let in only when some route is declared
             // anonymous (EST bootstrap, TUF metadata), and DeviceCertificateGate keeps every other
