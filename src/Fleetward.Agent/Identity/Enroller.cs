@@ -122,7 +122,7 @@ public static class DeviceTlsClient
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         handler.SslOptions.EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls13;
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, errors) =>
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, sentChain, errors) =>
         {
             if (presented is null || (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
             {
@@ -133,6 +133,14 @@ public static class DeviceTlsClient
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.Add(fleetRoot);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.DisableCertificateDownloads = true;
+            if (sentChain is not null)
+            {
+                // The intermediates the server sent (its issuing CA): candidates only, trust still ends at the fleet root.
+                chain.ChainPolicy.ExtraStore.AddRange(sentChain.ChainPolicy.ExtraStore);
+                chain.ChainPolicy.ExtraStore.AddRange(sentChain.ChainElements.Select(e => e.Certificate).ToArray());
+            }
+
             return chain.Build(X509CertificateLoader.LoadCertificate(presented.GetRawCertData()));
         };
         if (clientCertificate is not null)

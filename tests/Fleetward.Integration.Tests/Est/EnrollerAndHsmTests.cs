@@ -70,9 +70,9 @@ public sealed class EnrollerAndHsmTests(SoftHsmToken hsm)
         var (rotation, rotated) = await enroller.StepAsync(rotationForced: true, default);
         Assert.Equal(RenewalAction.Reenroll, rotation.Action);
         Assert.NotEqual(renewed.GetECDsaPublicKey()!.ExportSubjectPublicKeyInfo(), rotated!.GetECDsaPublicKey()!.ExportSubjectPublicKeyInfo());
-        Assert.True(DeviceIdentityName.TryGetDeviceId(rotated, out var id));
+        Assert.True(DeviceIdentityName.TryGetDeviceId(rotated!, out var id));
         Assert.Equal(deviceId, id);
-        return rotated;
+        return rotated!;
     }
 
     private sealed class OffsetClock : TimeProvider

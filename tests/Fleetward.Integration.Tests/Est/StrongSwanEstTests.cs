@@ -29,7 +29,10 @@ public sealed class StrongSwanEstTests
     private static string Pki(string directory, params string[] arguments)
     {
         ExternalTool.Require("pki", "strongswan-pki");
+        // The device listener speaks TLS 1.3 only; strongSwan's TLS stack offers at most 1.2 unless configured.
+        var configuration = Path.Combine(directory, "strongswan.conf");
+        File.WriteAllText(configuration, "libtls {\n  version_max = 1.3\n}\n");
         var command = "pki " + string.Join(' ', arguments.Select(a => a is ">" ? a : "'" + a + "'"));
-        return ExternalTool.RunOk("sh", "dash", ["-c", command], directory);
+        return ExternalTool.RunOk("sh", "dash", ["-c", command], directory, new Dictionary<string, string> { ["STRONGSWAN_CONF"] = configuration });
     }
 }
