@@ -30,7 +30,7 @@ public sealed class DeviceHandshakeValidator(FleetCertificateAuthority authority
         }
 
         var presented = chain?.ChainElements.Skip(1).Select(e => e.Certificate).ToList() ?? [];
-        var factory = factoryTrust.FindAsync(certificate, presented, now, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        var factory = factoryTrust.FindInLatest(certificate, presented, now);
         return factory is { } found
             ? DeviceCertificateDecision.Accept($"factory certificate of device {found.Identity.DeviceId} in group {found.Group}")
             : DeviceCertificateDecision.Refuse("neither a fleet device certificate nor a factory certificate of any enrollment group");

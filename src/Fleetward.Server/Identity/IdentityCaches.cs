@@ -212,12 +212,49 @@ public sealed class FactoryTrustCache(IFleetStore store, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// For the handshake, which must not wait on the database: the last snapshot (loaded synchronously only the very
+    /// first time), with a refresh started in the background when it is stale.
+    /// </summary>
+    public (string Group, FactoryIdentity Identity)? FindInLatest(X509Certificate2 certificate, IEnumerable<X509Certificate2> presentedIntermediates, DateTimeOffset now)
+    {
+        var snapshot = _snapshot;
+        IReadOnlyList<(string, FactoryCertificateVerifier)> verifiers;
+        if (snapshot is null)
+        {
+            verifiers = CurrentAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+        else
+        {
+            verifiers = snapshot.Verifiers;
+            if (time.GetElapsedTime(snapshot.LoadedAt) >= MaxAge)
+            {
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await CurrentAsync(CancellationToken.None);
+                    }
+                    catch (Exception)
+                    {
+                        // The next handshake tries again; enrollment itself re-checks against a fresh snapshot.
+                    }
+                });
+            }
+        }
+
+        return Match(verifiers, certificate, presentedIntermediates.ToList(), now);
+    }
+
     /// <summary>The group whose factory CA vouches for <paramref name="certificate"/>, with the device it names; null when none does.</summary>
     public async ValueTask<(string Group, FactoryIdentity Identity)?> FindAsync(
-        X509Certificate2 certificate, IEnumerable<X509Certificate2> presentedIntermediates, DateTimeOffset now, CancellationToken cancellationToken)
+        X509Certificate2 certificate, IEnumerable<X509Certificate2> presentedIntermediates, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Match(await CurrentAsync(cancellationToken), certificate, presentedIntermediates.ToList(), now);
+
+    private static (string Group, FactoryIdentity Identity)? Match(
+        IReadOnlyList<(string Group, FactoryCertificateVerifier Verifier)> verifiers, X509Certificate2 certificate, List<X509Certificate2> intermediates, DateTimeOffset now)
     {
-        var intermediates = presentedIntermediates.ToList();
-        foreach (var (group, verifier) in await CurrentAsync(cancellationToken))
+        foreach (var (group, verifier) in verifiers)
         {
             var result = verifier.Verify(certificate, intermediates, now);
             if (result.IsSuccess)
