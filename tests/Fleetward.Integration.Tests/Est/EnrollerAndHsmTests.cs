@@ -35,6 +35,30 @@ public sealed class EnrollerAndHsmTests(SoftHsmToken hsm)
         Assert.DoesNotContain("issuing-key.pem", Directory.GetFiles(Path.Combine(plane.Directory, "data", "ca")).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public async Task Enroller_enrolls_with_a_factory_certificate_made_by_openssl()
+    {
+        await using var plane = await EstControlPlane.StartAsync();
+        var dir = plane.Directory;
+        CurlOpenSslEstTests.Shell(dir, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout factory.key -subj '/O=Acme/CN=Acme Factory Root' -days 3650 -out factory.pem");
+        CurlOpenSslEstTests.Shell(dir, "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout idevid.key -subj '/O=Acme/CN=Acme R2/serialNumber=acme-42' -out idevid.csr");
+        File.WriteAllText(plane.File("idevid.ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
+        CurlOpenSslEstTests.Shell(dir, "openssl x509 -req -in idevid.csr -CA factory.pem -CAkey factory.key -CAcreateserial -days 3650 -extfile idevid.ext -out idevid.pem");
+        await plane.CreateFactoryGroupAsync("acme", File.ReadAllText(plane.File("factory.pem")));
+
+        using var idevid = X509Certificate2.CreateFromPemFile(plane.File("idevid.pem"), plane.File("idevid.key"));
+        using var factoryCredential = X509CertificateLoader.LoadPkcs12(idevid.Export(X509ContentType.Pkcs12), null);
+        using var root = X509Certificate2.CreateFromPem(File.ReadAllText(plane.RootCertificatePath));
+        var state = plane.File("agent-acme-42");
+        var enroller = new Enroller(
+            new EnrollerOptions(plane.DeviceUrl, "acme-42", state, root, new FileDeviceKeyStore(Path.Combine(state, "device.key"))),
+            EnrollmentCredential.WithFactoryCertificate(factoryCredential), TimeProvider.System, new Random(3));
+        var (decision, certificate) = await enroller.StepAsync(rotationForced: false, default);
+        Assert.Equal(RenewalAction.Enroll, decision.Action);
+        Assert.True(DeviceIdentityName.TryGetDeviceId(certificate!, out var id));
+        Assert.Equal("acme-42", id);
+    }
+
     private static async Task<X509Certificate2> RunEnrollerAsync(EstControlPlane plane, string deviceId)
     {
         var token = await plane.TokenAsync("line-e", deviceId);

@@ -92,6 +92,13 @@ public sealed class EstControlPlane : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()!;
     }
 
+    public async Task CreateFactoryGroupAsync(string group, string factoryCaPem)
+    {
+        using var client = OperatorClient();
+        var created = await client.PostAsJsonAsync("api/v1/groups", new { name = group, model = "rover-f", factoryCaPem });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+    }
+
     public async Task RevokeAsync(string deviceId)
     {
         using var client = OperatorClient();
