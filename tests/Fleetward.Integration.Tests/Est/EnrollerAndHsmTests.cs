@@ -36,6 +36,26 @@ public sealed class EnrollerAndHsmTests(SoftHsmToken hsm)
     }
 
     [Fact]
+    public async Task A_device_key_held_in_pkcs11_enrolls_and_renews_over_mutual_tls()
+    {
+        await using var plane = await EstControlPlane.StartAsync();
+        var token = await plane.TokenAsync("line-p", "robot-p1");
+        using var root = X509Certificate2.CreateFromPem(File.ReadAllText(plane.RootCertificatePath));
+        var clock = new OffsetClock();
+        var enroller = new Enroller(
+            new EnrollerOptions(plane.DeviceUrl, "robot-p1", plane.File("agent-p1"), root, new Pkcs11DeviceKeyStore(hsm.KeyUri, hsm.Pin)),
+            EnrollmentCredential.WithToken(token), clock, new Random(11));
+        var (_, first) = await enroller.StepAsync(rotationForced: false, default);
+        Assert.Equal(((ECDsa)hsm.Key).ExportSubjectPublicKeyInfo(), first!.GetECDsaPublicKey()!.ExportSubjectPublicKeyInfo());
+
+        // Renewal authenticates the TLS session with the HSM-held key.
+        clock.Offset = TimeSpan.FromHours(19);
+        var (renewal, renewed) = await enroller.StepAsync(rotationForced: false, default);
+        Assert.Equal(RenewalAction.Reenroll, renewal.Action);
+        Assert.NotEqual(first!.SerialNumber, renewed!.SerialNumber);
+    }
+
+    [Fact]
     public async Task Enroller_enrolls_with_a_factory_certificate_made_by_openssl()
     {
         await using var plane = await EstControlPlane.StartAsync();
