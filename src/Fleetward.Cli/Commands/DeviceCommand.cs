@@ -98,6 +98,14 @@ public static class DeviceCommand
                 ["first seen", TextTable.Time(d.FirstSeenAt)],
                 ["last seen", TextTable.Time(d.LastSeenAt)],
             ]);
+            var certificates = await client.GetAsync<List<DeviceLifecycleEndpoints.CertificateView>>(
+                "api/v1/devices/" + Uri.EscapeDataString(d.Id) + "/certificates", cancellationToken);
+            if (certificates.Count > 0)
+            {
+                await output.WriteLineAsync("");
+                await TextTable.WriteAsync(output, ["CERTIFICATE SERIAL", "NOT AFTER", "REVOKED"],
+                    certificates.Select(c => (IReadOnlyList<string>)[c.Serial, TextTable.Time(c.NotAfter), c.RevokedAt is null ? "-" : $"{TextTable.Time(c.RevokedAt)} ({c.RevocationReason})"]));
+            }
             return ExitCodes.Success;
         }));
         return command;

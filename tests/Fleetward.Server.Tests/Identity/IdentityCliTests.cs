@@ -59,6 +59,9 @@ public sealed class IdentityCliTests : IAsyncLifetime
         var revoked = await RunAsync(OperatorRole.Operator, "device", "revoke", "robot-9", "--reason", "superseded");
         Assert.True(revoked.ExitCode == 0, revoked.Error);
         Assert.Contains(certificate.SerialNumber, revoked.Output);
+        var shown = await RunAsync(OperatorRole.Operator, "device", "show", "robot-9");
+        Assert.Contains(certificate.SerialNumber, shown.Output);
+        Assert.Contains("superseded", shown.Output);
         Assert.Contains("now decommissioned", (await RunAsync(OperatorRole.Operator, "device", "decommission", "robot-9")).Output);
         var again = await RunAsync(OperatorRole.Operator, "device", "decommission", "robot-9");
         Assert.Equal(ExitCodes.Failure, again.ExitCode);
