@@ -32,6 +32,12 @@ public sealed class RevocationRegistry(IFleetStore store, TimeProvider time) : I
     public async ValueTask<bool> IsRevokedAsync(string serialNumberHex, CancellationToken cancellationToken = default) =>
         (await CurrentAsync(cancellationToken)).Contains(serialNumberHex);
 
+    /// <summary>
+    /// Synchronous check for callers that cannot await (the rollout gate's lookup): answers from the latest snapshot,
+    /// which is refreshed in the background once older than <see cref="MaxAge"/> and updated at once by local revocations.
+    /// </summary>
+    public bool IsRevoked(X509Certificate2 certificate) => Latest().Contains(certificate.SerialNumber);
+
     /// <summary>A snapshot no older than <see cref="MaxAge"/>.</summary>
     public async ValueTask<IReadOnlySet<string>> CurrentAsync(CancellationToken cancellationToken = default)
     {

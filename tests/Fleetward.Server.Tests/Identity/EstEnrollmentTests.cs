@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Fleetward.Core.Access;
+using Fleetward.Server.Identity;
 using Fleetward.Trust.Pki;
 
 namespace Fleetward.Server.Tests.Identity;
@@ -182,6 +183,10 @@ public sealed class EstEnrollmentTests : IAsyncLifetime
         {
             await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetStringAsync("probe/active"));
         }
+
+        var lookup = (RevocationRegistry)_server.Server.Server.Services.GetService(typeof(RevocationRegistry))!;
+        Assert.True(lookup.IsRevoked(certificate));
+        Assert.True(await ((IDeviceRevocationLookup)lookup).IsRevokedAsync(certificate.SerialNumber));
 
         using var crlClient = _server.DeviceClient();
         var crl = await crlClient.GetByteArrayAsync("pki/crl.der");
