@@ -17,6 +17,8 @@ public static class Program
         root.Add(DeviceCommand.Create());
         root.Add(RolloutCommand.Create());
         root.Add(AuditCommand.Create());
+        root.Add(CaCommand.Create());
+        root.Add(GroupCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
         root.Add(agent);

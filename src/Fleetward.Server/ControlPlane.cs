@@ -52,6 +52,7 @@ public sealed class ControlPlane : IAsyncDisposable
         try
         {
             var certificate = LoadCertificate(directory, configuration);
+            var deviceCa = LoadDeviceCertificateAuthority(directory, configuration, setup.Time);
             var options = new ServerOptions
             {
                 OperatorUrl = configuration.OperatorUrl,
@@ -59,7 +60,18 @@ public sealed class ControlPlane : IAsyncDisposable
                 OperatorCertificate = certificate,
                 AuditLogSigner = LoadAuditLogSigner(directory, configuration),
                 AuditCheckpointInterval = configuration.AuditCheckpointInterval,
+                DeviceServerCertificate = deviceCa?.IssueListenerCertificate(configuration.DeviceUrl.Host, setup.Time.GetUtcNow(), TimeSpan.FromDays(30)),
+                DeviceServerCertificateChain = deviceCa is null ? null : [deviceCa.Issuing],
             };
+            if (deviceCa is not null)
+            {
+                setup = new FleetwardServerSetup
+                {
+                    Time = setup.Time,
+                    ConfigureLogging = setup.ConfigureLogging,
+                    Modules = [.. setup.Modules, new Identity.DeviceCertificateAuthorityModule(deviceCa)],
+                };
+            }
             options.EnsureValid();
             store = configuration.Engine == StorageEngine.Postgres
                 ? await FleetStores.OpenPostgresAsync(configuration.PostgresConnectionString!, cancellationToken, setup.Time)
@@ -111,6 +123,33 @@ public sealed class ControlPlane : IAsyncDisposable
         {
             throw new ConfigurationException(directory.ConfigurationPath, "audit.logKey",
                 $"cannot load the audit log key {configuration.AuditLogKeyPath}: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>
+    /// Opens the device CA when `fleetward ca init` configured one: the issuing key's passphrase or PIN comes from
+    /// the environment (<see cref="Identity.CertificateAuthorityConfiguration.PassphraseVariable"/>), never the file.
+    /// </summary>
+    private static Identity.FleetCertificateAuthority? LoadDeviceCertificateAuthority(DataDirectory directory, ServerConfiguration configuration, TimeProvider time)
+    {
+        if (configuration.CertificateAuthority is not { } ca)
+        {
+            return null;
+        }
+        var passphrase = Environment.GetEnvironmentVariable(Identity.CertificateAuthorityConfiguration.PassphraseVariable);
+        if (string.IsNullOrEmpty(passphrase))
+        {
+            throw new ConfigurationException(directory.ConfigurationPath, "ca.issuingKey",
+                $"the issuing CA key needs its passphrase or PIN in the environment variable {Identity.CertificateAuthorityConfiguration.PassphraseVariable}.");
+        }
+        try
+        {
+            var crl = new UriBuilder(configuration.DeviceUrl) { Path = Identity.CrlPublisher.Path }.Uri;
+            return Identity.FleetCertificateAuthority.Load(ca, passphrase, crl);
+        }
+        catch (Exception exception) when (exception is IOException or CryptographicException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            throw new ConfigurationException(directory.ConfigurationPath, "ca", $"cannot load the device CA: {exception.Message}", exception);
         }
     }
 

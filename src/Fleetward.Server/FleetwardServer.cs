@@ -61,6 +61,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         new RolloutEndpoints(),
         new CheckInEndpoints(),
         new DashboardEndpoints(),
+        new Identity.IdentityModule(),
     ];
 
     public IServiceProvider Services => app.Services;
@@ -95,6 +96,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         var deviceTls = new HttpsConnectionAdapterOptions
         {
             ServerCertificate = options.DeviceServerCertificate ?? options.OperatorCertificate,
+            ServerCertificateChain = options.DeviceServerCertificateChain,
             // Devices speak mutual TLS 1.3 only. The client certificate mode is settled once the routes
             // are known (below): certificate-less clients are let in only when some route is declared
             // anonymous (EST bootstrap, TUF metadata), and DeviceCertificateGate keeps every other
@@ -160,6 +162,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         app.UseRouting();
         app.UseMiddleware<OperatorAuthenticationMiddleware>();
         app.UseMiddleware<DeviceCertificateGate>();
+        app.UseMiddleware<Identity.DeviceAuthenticationMiddleware>();
 
         var operatorRoot = app.MapGroup("").WithMetadata(new ListenerMetadata(FleetwardListener.Operator));
         var deviceRoot = app.MapGroup("").WithMetadata(new ListenerMetadata(FleetwardListener.Device));

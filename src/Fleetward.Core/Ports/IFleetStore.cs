@@ -32,6 +32,8 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IRolloutRepository Rollouts { get; }
     IRolloutAssignmentRepository Assignments { get; }
     IRolloutDeviceSoftwareRepository DeviceSoftware { get; }
+    ICertificateRepository Certificates { get; }
+    IEnrollmentRepository Enrollment { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -19,7 +19,8 @@ public sealed record ServerConfiguration(
     string SqlitePath,
     string? PostgresConnectionString,
     string OperatorCertificatePath,
-    string OperatorKeyPath)
+    string OperatorKeyPath,
+    Identity.CertificateAuthorityConfiguration? CertificateAuthority = null)
 {
     /// <summary>The audit log's signing key file (audit.logKey); null when the file names none.</summary>
     public string? AuditLogKeyPath { get; init; }
@@ -52,7 +53,9 @@ public sealed class ConfigurationException(string file, string? key, string prob
 ///   "listeners": { "operatorUrl": "https://127.0.0.1:8443", "deviceUrl": "https://127.0.0.1:8444" },
 ///   "storage": { "engine": "sqlite", "sqlitePath": "fleetward.db", "postgresConnectionString": null },
 ///   "tls": { "operatorCertificate": "operator.crt", "operatorKey": "operator.key" },
-///   "audit": { "logKey": "audit-log.key", "origin": null, "checkpointIntervalSeconds": 300 } }
+///   "audit": { "logKey": "audit-log.key", "origin": null, "checkpointIntervalSeconds": 300 },
+///   "ca": { "rootCertificate": "ca/root.crt", "issuingCertificate": "ca/issuing.crt", "issuingKey": "ca/issuing.key" or "pkcs11:..." } }
+/// "ca" is optional: `fleetward ca init` adds it.
 /// </code>
 /// The "audit" section is optional (files written before it existed); without it no checkpoint is signed.
 /// </summary>
@@ -78,7 +81,7 @@ public static class ConfigurationFile
             throw new ConfigurationException(file, null, $"not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).", exception);
         }
         var reader = new Reader(file);
-        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls", "audit"]);
+        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls", "audit", "ca"]);
         var version = reader.Int(top["version"], "version");
         if (version != CurrentVersion)
         {
@@ -102,6 +105,17 @@ public static class ConfigurationFile
             throw new ConfigurationException(file, "storage.postgresConnectionString", "is required when storage.engine is \"postgres\".");
         }
 
+        Identity.CertificateAuthorityConfiguration? ca = null;
+        if (top["ca"] is not null)
+        {
+            var caNode = reader.Object(top["ca"], "ca", ["rootCertificate", "issuingCertificate", "issuingKey"]);
+            var issuingKey = reader.String(caNode["issuingKey"], "ca.issuingKey");
+            ca = new Identity.CertificateAuthorityConfiguration(
+                directory.Resolve(reader.String(caNode["rootCertificate"], "ca.rootCertificate")),
+                directory.Resolve(reader.String(caNode["issuingCertificate"], "ca.issuingCertificate")),
+                issuingKey.StartsWith("pkcs11:", StringComparison.Ordinal) ? issuingKey : directory.Resolve(issuingKey));
+        }
+
         var configuration = new ServerConfiguration(
             reader.HttpsUrl(listeners["operatorUrl"], "listeners.operatorUrl"),
             reader.HttpsUrl(listeners["deviceUrl"], "listeners.deviceUrl"),
@@ -109,7 +123,8 @@ public static class ConfigurationFile
             directory.Resolve(sqlitePath),
             postgres,
             directory.Resolve(reader.String(tls["operatorCertificate"], "tls.operatorCertificate")),
-            directory.Resolve(reader.String(tls["operatorKey"], "tls.operatorKey")));
+            directory.Resolve(reader.String(tls["operatorKey"], "tls.operatorKey")),
+            ca);
         if (top["audit"] is null)
         {
             return configuration;
@@ -126,6 +141,33 @@ public static class ConfigurationFile
             AuditOrigin = reader.OptionalString(audit, "origin", "audit.origin"),
             AuditCheckpointInterval = TimeSpan.FromSeconds(interval),
         };
+    }
+
+    /// <summary>Records the device CA in an existing configuration file (written to a temporary file, then renamed over it).</summary>
+    public static void SetCertificateAuthority(DataDirectory directory, string rootCertificate, string issuingCertificate, string issuingKey)
+    {
+        var file = directory.ConfigurationPath;
+        var root = JsonNode.Parse(System.IO.File.ReadAllBytes(file), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }) as JsonObject
+            ?? throw new ConfigurationException(file, null, "must be a JSON object.");
+        string Relative(string path) => path.StartsWith("pkcs11:", StringComparison.Ordinal) ? path : Path.GetRelativePath(directory.Root, Path.GetFullPath(path));
+        root["ca"] = new JsonObject
+        {
+            ["rootCertificate"] = Relative(rootCertificate),
+            ["issuingCertificate"] = Relative(issuingCertificate),
+            ["issuingKey"] = Relative(issuingKey),
+        };
+        var temporary = file + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(temporary, options))
+        {
+            stream.Write(Encoding.UTF8.GetBytes(root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"));
+            stream.Flush(flushToDisk: true);
+        }
+        System.IO.File.Move(temporary, file, overwrite: true);
     }
 
     /// <summary>Writes a new configuration file (never overwrites), mode 0600 since it may hold a database password.</summary>

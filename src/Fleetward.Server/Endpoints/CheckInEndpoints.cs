@@ -20,11 +20,11 @@ public sealed class CheckInEndpoints : IServerModule
             .RequireDevice(DeviceLifecycleState.Active, DeviceLifecycleState.Quarantined);
     }
 
-    private static async Task<IResult> CheckInAsync(HttpContext context, CheckInService service, ICertificateRevocationLookup revocation)
+    private static async Task<IResult> CheckInAsync(HttpContext context, CheckInService service, Identity.IDeviceRevocationLookup revocation)
     {
         var device = context.GetAuthenticatedDevice();
         var report = await JsonBody.ReadAsync<CheckInReport>(context.Request);
-        var answer = await service.CheckInAsync(device.Device, DeviceCredentials.From(device, revocation), report, context.RequestAborted);
+        var answer = await service.CheckInAsync(device.Device, await DeviceCredentials.FromAsync(device, revocation, context.RequestAborted), report, context.RequestAborted);
         return Results.Json(answer, JsonBody.Options);
     }
 }

@@ -25,7 +25,6 @@ public sealed class RolloutEndpoints : IServerModule
     {
         services.TryAddSingleton<IRolloutReleaseResolver, RequestReleaseResolver>();
         services.TryAddSingleton(new UpdateGatePolicy());
-        services.TryAddSingleton<ICertificateRevocationLookup, NoRevocationList>();
         services.AddSingleton<RolloutService>();
         services.AddSingleton<CheckInService>();
         services.AddSingleton<RolloutTicker>();

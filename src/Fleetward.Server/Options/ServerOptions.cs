@@ -25,6 +25,9 @@ public sealed class ServerOptions
     /// <summary>Certificate with private key served on the device listener; the operator certificate when unset.</summary>
     public X509Certificate2? DeviceServerCertificate { get; init; }
 
+    /// <summary>Intermediate CA certificates sent with <see cref="DeviceServerCertificate"/> (the device CA's issuing certificate), so devices need only the root.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? DeviceServerCertificateChain { get; init; }
+
     /// <summary>How stale a token's last-used time may get before a request rewrites it (bounds write load).</summary>
     public TimeSpan TokenLastUsedResolution { get; init; } = TimeSpan.FromMinutes(1);
 

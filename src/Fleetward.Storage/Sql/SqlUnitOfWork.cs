@@ -28,6 +28,8 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Rollouts = new SqlRolloutRepository(session);
         Assignments = new SqlRolloutAssignmentRepository(session);
         DeviceSoftware = new SqlRolloutDeviceSoftwareRepository(session);
+        Certificates = new SqlCertificateRepository(session);
+        Enrollment = new SqlEnrollmentRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
@@ -38,6 +40,8 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     public IRolloutRepository Rollouts { get; }
     public IRolloutAssignmentRepository Assignments { get; }
     public IRolloutDeviceSoftwareRepository DeviceSoftware { get; }
+    public ICertificateRepository Certificates { get; }
+    public IEnrollmentRepository Enrollment { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {

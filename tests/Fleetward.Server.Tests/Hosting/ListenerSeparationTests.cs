@@ -16,8 +16,10 @@ public sealed class ListenerSeparationTests
     public async Task Operator_and_device_routes_answer_only_on_their_own_listener()
     {
         using var deviceCertificate = ClientCertificate("CN=device-1");
+        // The probe is anonymous so that this test is about listeners only: RequireDevice routes also need a
+        // registered fleet device (the identity area's tests cover that).
         await using var server = await TestServer.StartAsync(
-            [new DeviceProbeModule()],
+            [new CertificateEchoModule()],
             services => services.AddSingleton<IDeviceCertificateValidator>(new AcceptOne(deviceCertificate)));
         using var device = new HttpClient(TestServer.PinnedHandler(server.Certificate, deviceCertificate)) { BaseAddress = server.Server.DeviceAddress };
         var admin = server.OperatorClient(OperatorRole.Admin);
@@ -38,7 +40,8 @@ public sealed class ListenerSeparationTests
         using var withoutCertificate = new HttpClient(TestServer.PinnedHandler(server.Certificate)) { BaseAddress = server.Server.DeviceAddress };
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => withCertificate.GetAsync("/device-probe"));
-        await Assert.ThrowsAnyAsync<HttpRequestException>(() => withoutCertificate.GetAsync("/device-probe"));
+        // The built-in EST routes admit certificate-less clients to the handshake; every other device route refuses them.
+        await ProblemAssert.IsProblemAsync(await withoutCertificate.GetAsync("/device-probe"), HttpStatusCode.Unauthorized, "unauthenticated");
         Assert.Equal(HttpStatusCode.OK, (await server.OperatorClient().GetAsync("/healthz")).StatusCode);
     }
 
@@ -103,6 +106,14 @@ public sealed class ListenerSeparationTests
             routes.Device.MapGet("/device-probe", (Microsoft.AspNetCore.Http.HttpContext context) =>
                 context.Connection.ClientCertificate!.GetNameInfo(X509NameType.SimpleName, false))
                 .RequireDevice();
+    }
+
+    private sealed class CertificateEchoModule : IServerModule
+    {
+        public void MapEndpoints(FleetwardRoutes routes) =>
+            routes.Device.MapGet("/device-probe", (Microsoft.AspNetCore.Http.HttpContext context) =>
+                context.Connection.ClientCertificate!.GetNameInfo(X509NameType.SimpleName, false))
+                .AllowWithoutDeviceCertificate("test route echoing the handshake's client certificate");
     }
 
     private sealed class AnonymousDeviceModule : IServerModule

@@ -72,7 +72,7 @@ public sealed class CheckInReportTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Credential_facts_come_from_the_presented_certificate_and_the_revocation_lookup()
+    public async Task Credential_facts_come_from_the_presented_certificate_and_the_revocation_lookup()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=dev-1, O=Fleetward devices", key, HashAlgorithmName.SHA256);
@@ -80,15 +80,16 @@ public sealed class CheckInReportTests : IAsyncLifetime
         using var certificate = request.CreateSelfSigned(notBefore, notBefore.AddYears(1));
         var device = new AuthenticatedDevice(_device, certificate);
 
-        var valid = DeviceCredentials.From(device, new NoRevocationList());
-        var revoked = DeviceCredentials.From(device, new RevokedSerial(certificate.SerialNumber));
+        var valid = await DeviceCredentials.FromAsync(device, new RevokedSerial("00"));
+        var revoked = await DeviceCredentials.FromAsync(device, new RevokedSerial(certificate.SerialNumber));
 
         Assert.Equal(new DeviceCredential(certificate.SerialNumber, "dev-1", notBefore, notBefore.AddYears(1), false), valid);
         Assert.True(revoked.Revoked);
     }
 
-    private sealed class RevokedSerial(string serial) : ICertificateRevocationLookup
+    private sealed class RevokedSerial(string serial) : Fleetward.Server.Identity.IDeviceRevocationLookup
     {
-        public bool IsRevoked(X509Certificate2 certificate) => certificate.SerialNumber == serial;
+        public ValueTask<bool> IsRevokedAsync(string serialNumberHex, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(serialNumberHex == serial);
     }
 }
