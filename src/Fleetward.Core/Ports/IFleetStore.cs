@@ -27,6 +27,11 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IApiTokenRepository Tokens { get; }
     IDeviceRepository Devices { get; }
     IAuditTrail Audit { get; }
+    ITelemetryRepository Telemetry { get; }
+    IDetectionSnapshotRepository DetectionSnapshots { get; }
+    IIncidentRepository Incidents { get; }
+    IIncidentSiemOutbox SiemOutbox { get; }
+    IDeviceCommandRepository DeviceCommands { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -23,11 +23,21 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Tokens = new SqlApiTokenRepository(session);
         Devices = new SqlDeviceRepository(session);
         Audit = new SqlAuditTrail(session);
+        Telemetry = new SqlTelemetryRepository(session);
+        DetectionSnapshots = new SqlDetectionSnapshotRepository(session);
+        Incidents = new SqlIncidentRepository(session);
+        SiemOutbox = new SqlIncidentSiemOutbox(session);
+        DeviceCommands = new SqlDeviceCommandRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
     public IDeviceRepository Devices { get; }
     public IAuditTrail Audit { get; }
+    public ITelemetryRepository Telemetry { get; }
+    public IDetectionSnapshotRepository DetectionSnapshots { get; }
+    public IIncidentRepository Incidents { get; }
+    public IIncidentSiemOutbox SiemOutbox { get; }
+    public IDeviceCommandRepository DeviceCommands { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
