@@ -57,6 +57,9 @@ public sealed class FleetwardServer : IAsyncDisposable
         new OperationsEndpoints(),
         new TokenEndpoints(),
         new DeviceEndpoints(),
+        new TelemetryEndpoints(),
+        new IncidentEndpoints(),
+        new DeviceCommandEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;
