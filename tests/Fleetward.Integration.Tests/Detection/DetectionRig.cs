@@ -1,0 +1,125 @@
+using Fleetward.Core.Devices;
+using Fleetward.Core.Ports;
+using Fleetward.Server.Detection;
+using Fleetward.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Fleetward.Integration.Tests.Detection;
+
+/// <summary>A clock that moves only when a test says so.</summary>
+public sealed class TestClock(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>Which real store a detection test runs on.</summary>
+public enum TestEngine
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>
+/// The server's detection services wired exactly as the server wires them (AddDetection), over a real throw-away
+/// store: SQLite in a temp directory, or a fresh database on the PostgreSQL of FLEETWARD_TEST_POSTGRES.
+/// </summary>
+public sealed class DetectionRig : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly Func<Task> _drop;
+
+    private DetectionRig(ServiceProvider services, IFleetStore store, TestClock clock, Func<Task> drop)
+    {
+        _services = services;
+        Store = store;
+        Clock = clock;
+        _drop = drop;
+    }
+
+    public IFleetStore Store { get; }
+    public TestClock Clock { get; }
+    public TelemetryIngestService Ingest => _services.GetRequiredService<TelemetryIngestService>();
+    public IncidentService Incidents => _services.GetRequiredService<IncidentService>();
+    public DetectionHost Detection => _services.GetRequiredService<DetectionHost>();
+    public ServerCommandKey CommandKey => _services.GetRequiredService<ServerCommandKey>();
+    public DeviceCommandIssuer Issuer => _services.GetRequiredService<DeviceCommandIssuer>();
+
+    public static async Task<DetectionRig> StartAsync(TestEngine engine, DateTimeOffset start, DetectionServerOptions? options = null)
+    {
+        var clock = new TestClock(start);
+        IFleetStore store;
+        Func<Task> drop;
+        if (engine == TestEngine.Sqlite)
+        {
+            var directory = Directory.CreateTempSubdirectory("fleetward-detection-");
+            store = await FleetStores.OpenSqliteAsync(Path.Combine(directory.FullName, "fleetward.db"), default, clock);
+            drop = () =>
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                directory.Delete(recursive: true);
+                return Task.CompletedTask;
+            };
+        }
+        else
+        {
+            var admin = Environment.GetEnvironmentVariable("FLEETWARD_TEST_POSTGRES") is { Length: > 0 } value
+                ? value
+                : throw new InvalidOperationException("FLEETWARD_TEST_POSTGRES is not set: run the suite through scripts/test, which starts a throw-away PostgreSQL.");
+            var name = "fw_detect_" + Guid.NewGuid().ToString("N")[..16];
+            await using (var connection = new NpgsqlConnection(admin))
+            {
+                await connection.OpenAsync();
+                await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+                await command.ExecuteNonQueryAsync();
+            }
+            store = await FleetStores.OpenPostgresAsync(new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString, default, clock);
+            drop = async () =>
+            {
+                NpgsqlConnection.ClearAllPools();
+                await using var connection = new NpgsqlConnection(admin);
+                await connection.OpenAsync();
+                await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+                await command.ExecuteNonQueryAsync();
+            };
+        }
+
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        services.AddMetrics();
+        services.AddSingleton<TimeProvider>(clock);
+        services.AddSingleton(store);
+        if (options is not null) services.AddSingleton(options);
+        services.AddDetection();
+        var provider = services.BuildServiceProvider();
+        var rig = new DetectionRig(provider, store, clock, drop);
+        await rig.Detection.StartAsync(default);
+        return rig;
+    }
+
+    public async Task<Device> AddDeviceAsync(string id, string model, DeviceLifecycleState state = DeviceLifecycleState.Active)
+    {
+        var device = new Device(id, model, null, [], state, Clock.Now, null, null);
+        await using var work = await Store.BeginAsync();
+        await work.Devices.InsertAsync(device);
+        await work.CommitAsync();
+        return device;
+    }
+
+    public async Task<Device> DeviceAsync(string id)
+    {
+        await using var read = await Store.ReadAsync();
+        return await read.Devices.GetAsync(id) ?? throw new InvalidOperationException($"no device {id}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Detection.StopAsync(default);
+        await _services.DisposeAsync();
+        await Store.DisposeAsync();
+        await _drop();
+    }
+}
