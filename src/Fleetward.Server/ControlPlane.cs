@@ -62,7 +62,13 @@ public sealed class ControlPlane : IAsyncDisposable
             store = configuration.Engine == StorageEngine.Postgres
                 ? await FleetStores.OpenPostgresAsync(configuration.PostgresConnectionString!, cancellationToken, setup.Time)
                 : await FleetStores.OpenSqliteAsync(configuration.SqlitePath, cancellationToken, setup.Time);
-            var server = FleetwardServer.Build(options, store, setup);
+            var commandKey = LoadCommandKey(directory);
+            var server = FleetwardServer.Build(options, store, new FleetwardServerSetup
+            {
+                Time = setup.Time,
+                ConfigureLogging = setup.ConfigureLogging,
+                Modules = [new Detection.DetectionConfigurationModule(commandKey, configuration.Siem), .. setup.Modules],
+            });
             try
             {
                 await server.StartAsync(cancellationToken);
@@ -93,6 +99,22 @@ public sealed class ControlPlane : IAsyncDisposable
         await Server.DisposeAsync();
         await store.DisposeAsync();
         directoryLock.Dispose();
+    }
+
+    private static Detection.ServerCommandKey LoadCommandKey(DataDirectory directory)
+    {
+        try
+        {
+            // Data directories initialised before command signing get their key on first start.
+            return File.Exists(directory.CommandKeyPath)
+                ? Detection.ServerCommandKey.Load(directory.CommandKeyPath)
+                : Detection.ServerCommandKey.Create(directory.CommandKeyPath);
+        }
+        catch (Exception exception) when (exception is IOException or CryptographicException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ConfigurationException(directory.CommandKeyPath, null,
+                $"cannot load the server command key: {exception.Message}", exception);
+        }
     }
 
     private static System.Security.Cryptography.X509Certificates.X509Certificate2 LoadCertificate(DataDirectory directory, ServerConfiguration configuration)

@@ -19,7 +19,11 @@ public sealed record ServerConfiguration(
     string SqlitePath,
     string? PostgresConnectionString,
     string OperatorCertificatePath,
-    string OperatorKeyPath);
+    string OperatorKeyPath)
+{
+    /// <summary>The optional "siem" section (see <see cref="Detection.SiemConfiguration"/>).</summary>
+    public Detection.SiemConfiguration Siem { get; init; } = Detection.SiemConfiguration.None;
+}
 
 /// <summary>
 /// A configuration file that cannot be used; <see cref="Key"/> names the offending key (dotted
@@ -66,7 +70,7 @@ public static class ConfigurationFile
             throw new ConfigurationException(file, null, $"not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).", exception);
         }
         var reader = new Reader(file);
-        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls"]);
+        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls", "siem"]);
         var version = reader.Int(top["version"], "version");
         if (version != CurrentVersion)
         {
@@ -97,7 +101,10 @@ public static class ConfigurationFile
             directory.Resolve(sqlitePath),
             postgres,
             directory.Resolve(reader.String(tls["operatorCertificate"], "tls.operatorCertificate")),
-            directory.Resolve(reader.String(tls["operatorKey"], "tls.operatorKey")));
+            directory.Resolve(reader.String(tls["operatorKey"], "tls.operatorKey")))
+        {
+            Siem = Detection.SiemConfiguration.Parse(top["siem"], directory),
+        };
     }
 
     /// <summary>Writes a new configuration file (never overwrites), mode 0600 since it may hold a database password.</summary>

@@ -21,6 +21,9 @@ public sealed class DataDirectory(string path)
     /// <summary>The certificate operators' clients pin (<c>--ca-file</c>); a copy of the operator certificate.</summary>
     public string OperatorCaPath => Path.Combine(Root, "operator-ca.pem");
 
+    /// <summary>The server command signing key (ECDSA P-256, PKCS#8 PEM, mode 0600); devices trust its public key.</summary>
+    public string CommandKeyPath => Path.Combine(Root, "command-key.pem");
+
     public bool IsInitialised => File.Exists(ConfigurationPath);
 
     /// <summary>Resolves a path from the configuration file: relative paths are relative to the data directory.</summary>

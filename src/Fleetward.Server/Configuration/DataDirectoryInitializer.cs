@@ -26,7 +26,7 @@ public static class DataDirectoryInitializer
         {
             throw new DataDirectoryExistsException($"{directory.Root} is already initialised ({directory.ConfigurationPath} exists); nothing was changed.");
         }
-        foreach (var leftover in new[] { directory.DefaultDatabasePath, directory.OperatorKeyPath, directory.OperatorCertificatePath, directory.OperatorCaPath })
+        foreach (var leftover in new[] { directory.DefaultDatabasePath, directory.OperatorKeyPath, directory.OperatorCertificatePath, directory.OperatorCaPath, directory.CommandKeyPath })
         {
             if (File.Exists(leftover))
             {
@@ -53,6 +53,8 @@ public static class DataDirectoryInitializer
             OperatorCertificate.WritePem(certificate, directory.OperatorCertificatePath, directory.OperatorKeyPath);
             File.Copy(directory.OperatorCertificatePath, directory.OperatorCaPath);
         }
+
+        Detection.ServerCommandKey.Create(directory.CommandKeyPath).Dispose();
 
         IssuedApiToken admin;
         await using (var store = postgresConnectionString is null
