@@ -63,7 +63,7 @@ public sealed class IncidentEndpoints : IServerModule
 
     private static async Task<IResult> ContainAsync(string id, HttpContext context, IncidentService service, IFleetStore store)
     {
-        var body = await ReadOptionalAsync<ContainRequest>(context.Request) ?? new ContainRequest(null);
+        var body = await ReadOptionalAsync<ContainRequest>(context.Request) ?? new ContainRequest();
         var result = await service.ContainAsync(id, OperatorIdentity.Of(context).Actor, body.Reason, context.RequestAborted);
         return await AnswerAsync(result, context, store);
     }
@@ -72,7 +72,7 @@ public sealed class IncidentEndpoints : IServerModule
     {
         var body = await JsonBody.ReadAsync<ResolveRequest>(context.Request);
         if (string.IsNullOrWhiteSpace(body.Reason)) throw ProblemException.Validation("$.reason", "Resolving an incident needs a reason.");
-        var result = await service.ResolveAsync(id, OperatorIdentity.Of(context).Actor, body.Reason, body.FalsePositive ?? false, context.RequestAborted);
+        var result = await service.ResolveAsync(id, OperatorIdentity.Of(context).Actor, body.Reason, body.FalsePositive, context.RequestAborted);
         return await AnswerAsync(result, context, store);
     }
 
@@ -82,7 +82,7 @@ public sealed class IncidentEndpoints : IServerModule
         {
             throw ProblemException.Validation("action", $"Unknown playbook '{action}'; expected one of {string.Join(", ", Playbooks.Keys)}.");
         }
-        var body = await ReadOptionalAsync<PlaybookRequest>(context.Request) ?? new PlaybookRequest(null, null);
+        var body = await ReadOptionalAsync<PlaybookRequest>(context.Request) ?? new PlaybookRequest();
         if (response is ResponseAction.ReleaseFromQuarantine or ResponseAction.Zeroize && string.IsNullOrWhiteSpace(body.Reason))
         {
             throw ProblemException.Validation("$.reason", $"The {action} playbook needs a reason.");
@@ -150,11 +150,11 @@ public sealed class IncidentEndpoints : IServerModule
         return new IncidentQuery(query["before"].FirstOrDefault(), limit, status, open, query["device"].FirstOrDefault(), query["cause"].FirstOrDefault());
     }
 
-    public sealed record ContainRequest(string? Reason);
+    public sealed record ContainRequest(string? Reason = null);
 
-    public sealed record ResolveRequest(string Reason, bool? FalsePositive);
+    public sealed record ResolveRequest(string Reason, bool FalsePositive = false);
 
-    public sealed record PlaybookRequest(string? Reason, string? IncidentId);
+    public sealed record PlaybookRequest(string? Reason = null, string? IncidentId = null);
 
     public sealed record PlaybookCommand(string Id, string Kind, DateTimeOffset ExpiresAt);
 
