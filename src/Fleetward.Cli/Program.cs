@@ -15,6 +15,7 @@ public static class Program
         root.Add(ServerCommand.Create());
         root.Add(TokenCommand.Create());
         root.Add(DeviceCommand.Create());
+        root.Add(IncidentCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
         root.Add(agent);

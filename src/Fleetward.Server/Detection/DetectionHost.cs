@@ -17,7 +17,11 @@ public sealed class DetectionHost(IFleetStore store, DetectionServerOptions opti
 {
     private readonly ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
-    private Task? _saver;
+    private readonly TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _worker;
+
+    /// <summary>How long to wait before trying again when the store cannot be read at start.</summary>
+    public static readonly TimeSpan RestoreRetryInterval = TimeSpan.FromSeconds(5);
 
     public DetectionEngine Engine { get; } = new(options.Detection);
 
@@ -28,22 +32,63 @@ public sealed class DetectionHost(IFleetStore store, DetectionServerOptions opti
         return outcome;
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes once the persisted state is loaded. Ingest waits for it, so no report is scored against an engine
+    /// that has not yet learned the last sequences (a replay would pass) or the baselines.
+    /// </summary>
+    public Task Restored => _restored.Task;
+
+    /// <summary>Restores in the background, so the server starts (and reports itself unready) while the store is down.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        await using (var read = await store.ReadAsync(cancellationToken))
-        {
-            foreach (var model in await read.DetectionSnapshots.ListModelsAsync(cancellationToken)) Engine.ImportModel(model);
-            foreach (var device in await read.DetectionSnapshots.ListDevicesAsync(cancellationToken)) Engine.ImportDevice(device);
-        }
-        logger.LogInformation("Detection state restored for {Devices} devices", Engine.TrackedDevices);
-        _saver = SaveEveryIntervalAsync(_stopping.Token);
+        _worker = RunAsync(_stopping.Token);
+        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        if (_saver is not null) await _saver;
-        await SaveAsync(cancellationToken);
+        if (_worker is not null) await _worker;
+        if (_restored.Task.IsCompletedSuccessfully) await SaveAsync(cancellationToken);
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!_restored.Task.IsCompleted)
+        {
+            try
+            {
+                await RestoreAsync(stopping);
+                _restored.TrySetResult();
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                _restored.TrySetCanceled(stopping);
+                return;
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "Restoring detection state failed; retrying in {Interval}", RestoreRetryInterval);
+                try
+                {
+                    await Task.Delay(RestoreRetryInterval, time, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    _restored.TrySetCanceled(stopping);
+                    return;
+                }
+            }
+        }
+        await SaveEveryIntervalAsync(stopping);
+    }
+
+    private async Task RestoreAsync(CancellationToken cancellationToken)
+    {
+        await using var read = await store.ReadAsync(cancellationToken);
+        foreach (var model in await read.DetectionSnapshots.ListModelsAsync(cancellationToken)) Engine.ImportModel(model);
+        foreach (var device in await read.DetectionSnapshots.ListDevicesAsync(cancellationToken)) Engine.ImportDevice(device);
+        logger.LogInformation("Detection state restored for {Devices} devices", Engine.TrackedDevices);
     }
 
     /// <summary>Saves the snapshots of devices scored since the last save, and the model baselines, in one unit of work.</summary>

@@ -57,6 +57,7 @@ public sealed class TelemetryIngestService(
             return new(decoded.Error, null, 0, 0, [], [], device.State);
         }
 
+        await detection.Restored.WaitAsync(cancellationToken);
         var gate = _deviceLocks.GetOrAdd(device.Id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         try

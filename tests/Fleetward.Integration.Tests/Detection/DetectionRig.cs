@@ -97,6 +97,7 @@ public sealed class DetectionRig : IAsyncDisposable
         var provider = services.BuildServiceProvider();
         var rig = new DetectionRig(provider, store, clock, drop);
         await rig.Detection.StartAsync(default);
+        await rig.Detection.Restored;
         return rig;
     }
 

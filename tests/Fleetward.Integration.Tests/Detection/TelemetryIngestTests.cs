@@ -141,6 +141,7 @@ public abstract class TelemetryIngestTests(TestEngine engine, ITestOutputHelper 
 
         var restarted = new DetectionHost(_rig.Store, new DetectionServerOptions(), _rig.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<DetectionHost>.Instance);
         await restarted.StartAsync(default);
+        await restarted.Restored;
         Assert.Equal(DetectionOutcomeStatus.StaleSequence, restarted.Evaluate(Report(device.Id, 7), new DeviceProfile("rover-x"), _rig.Clock.Now).Status);
         await restarted.StopAsync(default);
     }
