@@ -60,9 +60,18 @@ public sealed class TelemetryIngestService(
         await detection.Restored.WaitAsync(cancellationToken);
         var gate = _deviceLocks.GetOrAdd(device.Id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
+        // The engine scores before the unit of work commits; if the commit fails, put the device's persisted part
+        // (last sequence, baselines) back so the device's retry of the same reports is scored, not stale.
+        var before = detection.Engine.ExportDevice(device.Id);
         try
         {
             return await PersistAsync(device, decoded.Value!, cancellationToken);
+        }
+        catch
+        {
+            if (before is null) detection.Engine.Forget(device.Id);
+            else detection.Engine.ImportDevice(before);
+            throw;
         }
         finally
         {

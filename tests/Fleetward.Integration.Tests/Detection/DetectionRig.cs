@@ -48,7 +48,7 @@ public sealed class DetectionRig : IAsyncDisposable
     public ServerCommandKey CommandKey => _services.GetRequiredService<ServerCommandKey>();
     public DeviceCommandIssuer Issuer => _services.GetRequiredService<DeviceCommandIssuer>();
 
-    public static async Task<DetectionRig> StartAsync(TestEngine engine, DateTimeOffset start, DetectionServerOptions? options = null)
+    public static async Task<DetectionRig> StartAsync(TestEngine engine, DateTimeOffset start, DetectionServerOptions? options = null, Func<IFleetStore, IFleetStore>? wrap = null)
     {
         var clock = new TestClock(start);
         IFleetStore store;
@@ -91,7 +91,7 @@ public sealed class DetectionRig : IAsyncDisposable
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         services.AddMetrics();
         services.AddSingleton<TimeProvider>(clock);
-        services.AddSingleton(store);
+        services.AddSingleton(wrap is null ? store : wrap(store));
         if (options is not null) services.AddSingleton(options);
         services.AddDetection();
         var provider = services.BuildServiceProvider();
