@@ -112,6 +112,13 @@ public sealed class TelemetryIngestService(
             var round = responder.Respond(outcome, state, (d, c) => open.GetValueOrDefault((d, c)), () => IncidentIds.New(now), now);
             foreach (var incident in round.Incidents)
             {
+                var previous = open.GetValueOrDefault((incident.DeviceId, incident.Cause))?.Incident.Status ?? IncidentStatus.Detected;
+                if (incident.Status != previous)
+                {
+                    // The responder already moved the incident (e.g. contained by the quarantine it planned): audit the milestone.
+                    await work.Audit.AppendAsync(new AuditEvent($"incident.{incident.Status.ToName()}", now, PlaybookPlanner.PlaybookActor, incident.Id,
+                        new JsonObject { ["device_id"] = incident.DeviceId, ["from"] = previous.ToName() }.ToJsonString()), cancellationToken);
+                }
                 if (stored.Add(incident.Id))
                 {
                     await work.Incidents.InsertAsync(incident, cancellationToken);

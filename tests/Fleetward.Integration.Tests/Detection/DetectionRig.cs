@@ -31,13 +31,15 @@ public sealed class DetectionRig : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly Func<Task> _drop;
+    private readonly Func<System.Data.Common.DbConnection> _raw;
 
-    private DetectionRig(ServiceProvider services, IFleetStore store, TestClock clock, Func<Task> drop)
+    private DetectionRig(ServiceProvider services, IFleetStore store, TestClock clock, Func<Task> drop, Func<System.Data.Common.DbConnection> raw)
     {
         _services = services;
         Store = store;
         Clock = clock;
         _drop = drop;
+        _raw = raw;
     }
 
     public IFleetStore Store { get; }
@@ -53,10 +55,13 @@ public sealed class DetectionRig : IAsyncDisposable
         var clock = new TestClock(start);
         IFleetStore store;
         Func<Task> drop;
+        Func<System.Data.Common.DbConnection> raw;
         if (engine == TestEngine.Sqlite)
         {
             var directory = Directory.CreateTempSubdirectory("fleetward-detection-");
-            store = await FleetStores.OpenSqliteAsync(Path.Combine(directory.FullName, "fleetward.db"), default, clock);
+            var path = Path.Combine(directory.FullName, "fleetward.db");
+            store = await FleetStores.OpenSqliteAsync(path, default, clock);
+            raw = () => new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly");
             drop = () =>
             {
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -76,7 +81,9 @@ public sealed class DetectionRig : IAsyncDisposable
                 await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
                 await command.ExecuteNonQueryAsync();
             }
-            store = await FleetStores.OpenPostgresAsync(new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString, default, clock);
+            var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+            store = await FleetStores.OpenPostgresAsync(connectionString, default, clock);
+            raw = () => new NpgsqlConnection(connectionString);
             drop = async () =>
             {
                 NpgsqlConnection.ClearAllPools();
@@ -95,7 +102,7 @@ public sealed class DetectionRig : IAsyncDisposable
         if (options is not null) services.AddSingleton(options);
         services.AddDetection();
         var provider = services.BuildServiceProvider();
-        var rig = new DetectionRig(provider, store, clock, drop);
+        var rig = new DetectionRig(provider, store, clock, drop, raw);
         await rig.Detection.StartAsync(default);
         await rig.Detection.Restored;
         return rig;
@@ -114,6 +121,23 @@ public sealed class DetectionRig : IAsyncDisposable
     {
         await using var read = await Store.ReadAsync();
         return await read.Devices.GetAsync(id) ?? throw new InvalidOperationException($"no device {id}");
+    }
+
+    /// <summary>Types of the audit records about <paramref name="subject"/>, read straight from the table (the port has no read side).</summary>
+    public async Task<IReadOnlyList<string>> AuditTypesAsync(string subject)
+    {
+        await using var connection = _raw();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT type FROM audit_entries WHERE subject = @subject ORDER BY idx";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@subject";
+        parameter.Value = subject;
+        command.Parameters.Add(parameter);
+        var types = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) types.Add(reader.GetString(0));
+        return types;
     }
 
     public async ValueTask DisposeAsync()

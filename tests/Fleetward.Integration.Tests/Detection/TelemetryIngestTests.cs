@@ -55,6 +55,8 @@ public abstract class TelemetryIngestTests(TestEngine engine, ITestOutputHelper 
         var commands = await read.DeviceCommands.ListOutstandingAsync(device.Id, _rig.Clock.Now);
         Assert.Contains(commands, c => c.Kind == DeviceCommandKind.Isolate && c.IncidentId == incident.Id);
         Assert.Equal(infected.Sequence, (await read.Telemetry.GetLatestAsync(device.Id))!.Sequence);
+        var audit = await AuditTypesAsync(incident.Id, device.Id);
+        Assert.Superset(new HashSet<string> { "incident.opened", "incident.contained", "response.quarantine", "device.state.changed", "device.command.issued" }, audit);
 
         // The agent obeys the isolate command signed by the server command key.
         using var agent = new AgentUnderTest(device.Id, _rig.CommandKey, _rig.Clock);
@@ -206,6 +208,14 @@ public abstract class TelemetryIngestTests(TestEngine engine, ITestOutputHelper 
         await using var read = await _rig.Store.ReadAsync();
         Assert.Equal(1, await read.Devices.CountAsync(DeviceLifecycleState.Quarantined));
         Assert.Contains(await read.DeviceCommands.ListOutstandingAsync(infectedId, _rig.Clock.Now), c => c.Kind == DeviceCommandKind.Isolate);
+    }
+
+    /// <summary>Audit record types about the incident or the device, read back through the audit table of the store.</summary>
+    private async Task<HashSet<string>> AuditTypesAsync(params string[] subjects)
+    {
+        var types = new HashSet<string>();
+        foreach (var subject in subjects) types.UnionWith(await _rig.AuditTypesAsync(subject));
+        return types;
     }
 
     private async Task<TelemetryIngestResult> SendAsync(Device device, TelemetryReport report)

@@ -112,6 +112,19 @@ public sealed class DeviceDetectionEndpointsTests : IAsyncLifetime
         Assert.Contains(await _server.AuditEntriesAsync(), e => e.Type == "device.command.outcome" && e.Actor == "device:rover-1");
     }
 
+    [Fact]
+    public void A_quarantined_device_keeps_telemetry_and_commands_and_nothing_else_of_detection()
+    {
+        var allowed = _server.Server.Endpoints
+            .Select(e => (Route: (e as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText, Access: e.Metadata.GetMetadata<DeviceAccessMetadata>()))
+            .Where(e => e.Access is not null && e.Route is not null && e.Route.StartsWith("/device/v1/", StringComparison.Ordinal))
+            .ToDictionary(e => e.Route!, e => e.Access!.AllowedStates.Order().ToArray());
+        foreach (var route in new[] { "/device/v1/telemetry", "/device/v1/commands", "/device/v1/commands/{id}/outcome", "/device/v1/command-key" })
+        {
+            Assert.Equal([DeviceLifecycleState.Active, DeviceLifecycleState.Quarantined], allowed[route]);
+        }
+    }
+
     private HttpClient DeviceClient(X509Certificate2 certificate) =>
         new(TestServer.PinnedHandler(_server.Certificate, certificate)) { BaseAddress = _server.Server.DeviceAddress };
 
