@@ -19,6 +19,7 @@ public static class Program
         root.Add(AuditCommand.Create());
         root.Add(CaCommand.Create());
         root.Add(GroupCommand.Create());
+        root.Add(IncidentCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
         root.Add(agent);

@@ -76,7 +76,13 @@ public sealed class ControlPlane : IAsyncDisposable
             store = configuration.Engine == StorageEngine.Postgres
                 ? await FleetStores.OpenPostgresAsync(configuration.PostgresConnectionString!, cancellationToken, setup.Time)
                 : await FleetStores.OpenSqliteAsync(configuration.SqlitePath, cancellationToken, setup.Time);
-            var server = FleetwardServer.Build(options, store, setup);
+            var commandKey = LoadCommandKey(directory);
+            var server = FleetwardServer.Build(options, store, new FleetwardServerSetup
+            {
+                Time = setup.Time,
+                ConfigureLogging = setup.ConfigureLogging,
+                Modules = [new Detection.DetectionConfigurationModule(commandKey, configuration.Siem), .. setup.Modules],
+            });
             try
             {
                 await server.StartAsync(cancellationToken);
@@ -150,6 +156,22 @@ public sealed class ControlPlane : IAsyncDisposable
         catch (Exception exception) when (exception is IOException or CryptographicException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
             throw new ConfigurationException(directory.ConfigurationPath, "ca", $"cannot load the device CA: {exception.Message}", exception);
+        }
+    }
+
+    private static Detection.ServerCommandKey LoadCommandKey(DataDirectory directory)
+    {
+        try
+        {
+            // Data directories initialised before command signing get their key on first start.
+            return File.Exists(directory.CommandKeyPath)
+                ? Detection.ServerCommandKey.Load(directory.CommandKeyPath)
+                : Detection.ServerCommandKey.Create(directory.CommandKeyPath);
+        }
+        catch (Exception exception) when (exception is IOException or CryptographicException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ConfigurationException(directory.CommandKeyPath, null,
+                $"cannot load the server command key: {exception.Message}", exception);
         }
     }
 

@@ -62,6 +62,9 @@ public sealed class FleetwardServer : IAsyncDisposable
         new CheckInEndpoints(),
         new DashboardEndpoints(),
         new Identity.IdentityModule(),
+        new TelemetryEndpoints(),
+        new IncidentEndpoints(),
+        new DeviceCommandEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

@@ -34,6 +34,11 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IRolloutDeviceSoftwareRepository DeviceSoftware { get; }
     ICertificateRepository Certificates { get; }
     IEnrollmentRepository Enrollment { get; }
+    ITelemetryRepository Telemetry { get; }
+    IDetectionSnapshotRepository DetectionSnapshots { get; }
+    IIncidentRepository Incidents { get; }
+    IIncidentSiemOutbox SiemOutbox { get; }
+    IDeviceCommandRepository DeviceCommands { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

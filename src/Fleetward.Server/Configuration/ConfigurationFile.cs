@@ -30,6 +30,9 @@ public sealed record ServerConfiguration(
 
     /// <summary>How often a checkpoint is signed when the log has grown (audit.checkpointIntervalSeconds).</summary>
     public TimeSpan AuditCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The optional "siem" section (see <see cref="Detection.SiemConfiguration"/>).</summary>
+    public Detection.SiemConfiguration Siem { get; init; } = Detection.SiemConfiguration.None;
 }
 
 /// <summary>
@@ -81,7 +84,7 @@ public static class ConfigurationFile
             throw new ConfigurationException(file, null, $"not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).", exception);
         }
         var reader = new Reader(file);
-        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls", "audit", "ca"]);
+        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls", "audit", "ca", "siem"]);
         var version = reader.Int(top["version"], "version");
         if (version != CurrentVersion)
         {
@@ -124,7 +127,10 @@ public static class ConfigurationFile
             postgres,
             directory.Resolve(reader.String(tls["operatorCertificate"], "tls.operatorCertificate")),
             directory.Resolve(reader.String(tls["operatorKey"], "tls.operatorKey")),
-            ca);
+            ca)
+        {
+            Siem = Detection.SiemConfiguration.Parse(top["siem"], directory),
+        };
         if (top["audit"] is null)
         {
             return configuration;

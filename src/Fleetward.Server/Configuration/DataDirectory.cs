@@ -27,6 +27,9 @@ public sealed class DataDirectory(string path)
     /// <summary>The audit log's verifier key (vkey text) that auditors pin, next to the operator certificate.</summary>
     public string AuditLogVerifierKeyPath => Path.Combine(Root, "audit-log.vkey");
 
+    /// <summary>The server command signing key (ECDSA P-256, PKCS#8 PEM, mode 0600); devices trust its public key.</summary>
+    public string CommandKeyPath => Path.Combine(Root, "command-key.pem");
+
     public bool IsInitialised => File.Exists(ConfigurationPath);
 
     /// <summary>Resolves a path from the configuration file: relative paths are relative to the data directory.</summary>

@@ -26,7 +26,7 @@ public static class DataDirectoryInitializer
         {
             throw new DataDirectoryExistsException($"{directory.Root} is already initialised ({directory.ConfigurationPath} exists); nothing was changed.");
         }
-        foreach (var leftover in new[] { directory.DefaultDatabasePath, directory.OperatorKeyPath, directory.OperatorCertificatePath, directory.OperatorCaPath, directory.AuditLogKeyPath, directory.AuditLogVerifierKeyPath })
+        foreach (var leftover in new[] { directory.DefaultDatabasePath, directory.OperatorKeyPath, directory.OperatorCertificatePath, directory.OperatorCaPath, directory.AuditLogKeyPath, directory.AuditLogVerifierKeyPath, directory.CommandKeyPath })
         {
             if (File.Exists(leftover))
             {
@@ -55,6 +55,7 @@ public static class DataDirectoryInitializer
         }
 
         Audit.AuditLogKeyFile.Create(directory.AuditLogKeyPath, directory.AuditLogVerifierKeyPath, Audit.AuditLogKeyFile.DefaultOrigin(Environment.MachineName));
+        Detection.ServerCommandKey.Create(directory.CommandKeyPath).Dispose();
 
         IssuedApiToken admin;
         await using (var store = postgresConnectionString is null

@@ -30,6 +30,11 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         DeviceSoftware = new SqlRolloutDeviceSoftwareRepository(session);
         Certificates = new SqlCertificateRepository(session);
         Enrollment = new SqlEnrollmentRepository(session);
+        Telemetry = new SqlTelemetryRepository(session);
+        DetectionSnapshots = new SqlDetectionSnapshotRepository(session);
+        Incidents = new SqlIncidentRepository(session);
+        SiemOutbox = new SqlIncidentSiemOutbox(session);
+        DeviceCommands = new SqlDeviceCommandRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
@@ -42,6 +47,11 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     public IRolloutDeviceSoftwareRepository DeviceSoftware { get; }
     public ICertificateRepository Certificates { get; }
     public IEnrollmentRepository Enrollment { get; }
+    public ITelemetryRepository Telemetry { get; }
+    public IDetectionSnapshotRepository DetectionSnapshots { get; }
+    public IIncidentRepository Incidents { get; }
+    public IIncidentSiemOutbox SiemOutbox { get; }
+    public IDeviceCommandRepository DeviceCommands { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
