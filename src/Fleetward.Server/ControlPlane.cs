@@ -57,6 +57,7 @@ public sealed class ControlPlane : IAsyncDisposable
                 OperatorUrl = configuration.OperatorUrl,
                 DeviceUrl = configuration.DeviceUrl,
                 OperatorCertificate = certificate,
+                DataDirectory = directory.Root,
             };
             options.EnsureValid();
             store = configuration.Engine == StorageEngine.Postgres

@@ -57,6 +57,8 @@ public sealed class FleetwardServer : IAsyncDisposable
         new OperationsEndpoints(),
         new TokenEndpoints(),
         new DeviceEndpoints(),
+        new TufEndpoints(),
+        new ReleaseEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

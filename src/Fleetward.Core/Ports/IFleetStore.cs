@@ -27,6 +27,8 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IApiTokenRepository Tokens { get; }
     IDeviceRepository Devices { get; }
     IAuditTrail Audit { get; }
+    ITufMetadataStore TufMetadata { get; }
+    IReleaseCatalog Releases { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

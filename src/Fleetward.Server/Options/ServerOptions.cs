@@ -31,6 +31,9 @@ public sealed class ServerOptions
     /// <summary>How long /readyz waits for the store before reporting not ready.</summary>
     public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The data directory the server runs from (areas keep their files under it, e.g. the update repository's keys and artifacts); null for a server without one (tests).</summary>
+    public string? DataDirectory { get; init; }
+
     /// <summary>Returns one message per invalid option, each naming the option; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {

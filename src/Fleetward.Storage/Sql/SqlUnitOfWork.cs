@@ -23,11 +23,15 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Tokens = new SqlApiTokenRepository(session);
         Devices = new SqlDeviceRepository(session);
         Audit = new SqlAuditTrail(session);
+        TufMetadata = new SqlTufMetadataStore(session);
+        Releases = new SqlReleaseCatalog(session);
     }
 
     public IApiTokenRepository Tokens { get; }
     public IDeviceRepository Devices { get; }
     public IAuditTrail Audit { get; }
+    public ITufMetadataStore TufMetadata { get; }
+    public IReleaseCatalog Releases { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
