@@ -15,6 +15,9 @@ public static class Program
         root.Add(ServerCommand.Create());
         root.Add(TokenCommand.Create());
         root.Add(DeviceCommand.Create());
+        root.Add(KeysCommand.Create());
+        root.Add(TufRootCommand.Create());
+        root.Add(ReleaseCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
         root.Add(agent);
