@@ -127,13 +127,16 @@ public static class TufRootCommand
     {
         var file = new Argument<string>("file") { Description = "The root file to add signatures to (rewritten in place)." };
         var keys = new Option<string[]>("--key") { Description = "Signer: encrypted key file or pkcs11: URI; repeat for several.", Required = true, HelpName = "KEY" };
-        var command = new Command("sign", "Add signatures to a root file (each root key holder runs this; old and new root keys for a rotation).") { file, keys };
+        var keyClass = new Option<string?>("--class") { Description = "For a key the new root no longer lists (an old root key signing a rotation): the class it was listed with (production, test or development)." };
+        keyClass.AcceptOnlyFromAmong("production", "test", "development");
+        var command = new Command("sign", "Add signatures to a root file (each root key holder runs this; old and new root keys for a rotation).") { file, keys, keyClass };
         command.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(parse.InvocationConfiguration.Error, async () =>
         {
             var path = parse.GetRequiredValue(file);
             var root = Parse<RootMetadata>(await File.ReadAllBytesAsync(path, cancellationToken), path);
             var signers = parse.GetRequiredValue(keys).Select(k => KeysCommand.OpenSigner(k, env)).ToList();
-            var signed = root.AddSignatures(signers.Select(s => MarkedAs(s, root.Signed.Keys)));
+            SigningKeyClass? fallback = ReleaseSigningPolicy.TryParseClass(parse.GetValue(keyClass), out var parsed) ? parsed : null;
+            var signed = root.AddSignatures(signers.Select(s => MarkedAs(s, root.Signed.Keys, fallback)));
             await File.WriteAllBytesAsync(path, signed.ToBytes(), cancellationToken);
             await parse.InvocationConfiguration.Output.WriteLineAsync(
                 $"{path}: root version {root.Signed.Version} now carries {signed.Signatures.Count} signature(s); threshold {root.Signed.RoleKeys(TufRoles.Root).Threshold}.");
@@ -161,13 +164,14 @@ public static class TufRootCommand
     }
 
     /// <summary>A signer listed in metadata under a class marker signs with that marked key id.</summary>
-    public static ITufSigner MarkedAs(ITufSigner signer, IReadOnlyDictionary<string, TufKey> listed)
+    public static ITufSigner MarkedAs(ITufSigner signer, IReadOnlyDictionary<string, TufKey> listed, SigningKeyClass? fallback = null)
     {
         foreach (var keyClass in Enum.GetValues<SigningKeyClass>())
         {
             if (listed.ContainsKey(SigningKeyMarker.Mark(signer.PublicKey, keyClass).KeyId)) return new MarkedTufSigner(signer, keyClass);
         }
-        throw new UsageException($"key {signer.PublicKey.KeyId} is not listed in this metadata under any key class.");
+        return fallback is { } given ? new MarkedTufSigner(signer, given)
+            : throw new UsageException($"key {signer.PublicKey.KeyId} is not listed in this root; if it is an old root key signing a rotation, give its --class.");
     }
 
     public static SignedMetadata<T> Parse<T>(byte[] bytes, string what) where T : TufRoleMetadata, ITufRoleParser<T>

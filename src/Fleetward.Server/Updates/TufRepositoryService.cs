@@ -114,7 +114,7 @@ public sealed partial class TufRepositoryService(
             [.. request.Hardware.Distinct(StringComparer.Ordinal)], info.Length, info.Hashes["sha256"], info.Hashes["sha512"],
             request.SbomSha256, ReleaseState.Pending, now, actor, null, null);
 
-        return await MutateAsync(async (builder, uow) =>
+        return await RefusalAuditedAsync(() => MutateAsync(async (builder, uow) =>
         {
             if (!await uow.Releases.InsertAsync(release, cancellationToken))
                 throw new ProblemException(new Problem(ProblemType.Conflict, $"a release with target path {release.TargetPath} already exists.", "$.version"));
@@ -135,7 +135,7 @@ public sealed partial class TufRepositoryService(
                 await MarkSignedAsync(uow, builder, release.TargetsRole, signers.Select(s => s.PublicKey.KeyId).ToList(), actor, now, cancellationToken);
             }
             return (await uow.Releases.GetAsync(release.Id, cancellationToken))!;
-        }, cancellationToken);
+        }, cancellationToken), actor, cancellationToken);
     }
 
     /// <summary>
@@ -176,7 +176,7 @@ public sealed partial class TufRepositoryService(
             throw ProblemException.Validation("$", "not valid TUF targets metadata: " + e.Message);
         }
         var now = time.GetUtcNow();
-        return await MutateAsync(async (builder, uow) =>
+        return await RefusalAuditedAsync(() => MutateAsync(async (builder, uow) =>
         {
             var pending = (await uow.Releases.ListAsync(state: ReleaseState.Pending, cancellationToken: cancellationToken))
                 .Where(r => r.TargetsRole == role && signed.Signed.Targets.ContainsKey(r.TargetPath)).ToList();
@@ -195,7 +195,7 @@ public sealed partial class TufRepositoryService(
             await uow.Audit.AppendAsync(Event("tuf.targets_accepted", actor, role, new { version = signed.Signed.Version, keyIds = signing }, now), cancellationToken);
             await MarkSignedAsync(uow, builder, role, [.. signing], actor, now, cancellationToken);
             return signed.Signed;
-        }, cancellationToken);
+        }, cancellationToken), actor, cancellationToken);
     }
 
     /// <summary>
@@ -445,7 +445,7 @@ public sealed partial class TufRepositoryService(
         throw ProblemException.NotFound($"No targets role '{role}' is delegated in this repository.");
     }
 
-    /// <summary>Applies <see cref="ReleaseSigningPolicy"/> to every (release, key) pair; a refusal is audited in its own transaction and ends the request.</summary>
+    /// <summary>Applies <see cref="ReleaseSigningPolicy"/> to every (release, key) pair; throws <see cref="SigningRefusal"/> at the first refusal.</summary>
     private async Task EnforcePolicyAsync(IFleetUnitOfWork uow, TufRepositoryBuilder builder, string role, IReadOnlyList<Release> releases,
         IEnumerable<string> keyIds, string actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -461,18 +461,39 @@ public sealed partial class TufRepositoryService(
             foreach (var release in releases)
             {
                 var decision = policy.Evaluate(new SigningRequest(release.Id, keyId, repositoryClass), recent, now);
-                if (decision.Allowed) continue;
-                await AuditRefusalAsync(release, keyId, decision, actor, now, cancellationToken);
-                throw new ProblemException(new Problem(SigningRefused, $"signing release {release.Id} with key {keyId} refused by rule {decision.Rule}: {decision.Reason}"));
+                if (!decision.Allowed) throw new SigningRefusal(release, keyId, decision);
             }
         }
     }
 
-    private async Task AuditRefusalAsync(Release release, string keyId, SigningDecision decision, string actor, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a change that may meet a signing refusal: the change's transaction is rolled back first, then the refusal is
+    /// audited in a transaction of its own (the refused release itself is not stored) and the request ends with a problem.
+    /// </summary>
+    private async Task<T> RefusalAuditedAsync<T>(Func<Task<T>> change, string actor, CancellationToken cancellationToken)
     {
-        await using var uow = await store.BeginAsync(cancellationToken);
-        await uow.Audit.AppendAsync(Event("release.signing_refused", actor, release.Id, new { keyId, decision.Rule, decision.Reason, release.TargetPath }, now), cancellationToken);
-        await uow.CommitAsync(cancellationToken);
+        try
+        {
+            return await change();
+        }
+        catch (SigningRefusal refusal)
+        {
+            var (release, keyId, decision) = (refusal.Release, refusal.KeyId, refusal.Decision);
+            await using (var uow = await store.BeginAsync(cancellationToken))
+            {
+                await uow.Audit.AppendAsync(Event("release.signing_refused", actor, release.Id,
+                    new { keyId, decision.Rule, decision.Reason, release.TargetPath, release.Version }, time.GetUtcNow()), cancellationToken);
+                await uow.CommitAsync(cancellationToken);
+            }
+            throw new ProblemException(new Problem(SigningRefused, $"signing release {release.Version} ({release.TargetPath}) with key {keyId} refused by rule {decision.Rule}: {decision.Reason}"), refusal);
+        }
+    }
+
+    private sealed class SigningRefusal(Release release, string keyId, SigningDecision decision) : Exception(decision.Reason)
+    {
+        public Release Release { get; } = release;
+        public string KeyId { get; } = keyId;
+        public SigningDecision Decision { get; } = decision;
     }
 
     private static async Task MarkSignedAsync(IFleetUnitOfWork uow, TufRepositoryBuilder builder, string role, IReadOnlyList<string> keyIds,

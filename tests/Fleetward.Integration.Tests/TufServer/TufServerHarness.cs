@@ -50,13 +50,18 @@ public sealed class TufServerHarness : IAsyncDisposable
     /// <summary>Environment the CLI sees: passphrases for test keys.</summary>
     public Dictionary<string, string> Environment { get; } = new() { [KeysCommand.PassphraseVariable] = "correct horse battery staple" };
 
-    public static async Task<TufServerHarness> StartAsync(DateTimeOffset? clockStart = null)
+    public static async Task<TufServerHarness> StartAsync(DateTimeOffset? clockStart = null, Func<UpdatesDirectory, UpdatesSettings, UpdatesSettings>? settings = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "fleetward-tufsrv-" + Guid.NewGuid().ToString("N"));
         var data = new DataDirectory(Path.Combine(root, "data"));
         var clock = new SettableClock(clockStart ?? DateTimeOffset.UtcNow);
         var loopback = new Uri("https://127.0.0.1:0");
         var init = await DataDirectoryInitializer.InitializeAsync(data, loopback, loopback, null, clock, CancellationToken.None);
+        if (settings is not null)
+        {
+            var updates = new UpdatesDirectory(data.Root);
+            settings(updates, UpdatesSettings.Load(updates)).Save(updates);
+        }
         var plane = await ControlPlane.StartAsync(data, new ControlPlaneOverrides(), new FleetwardServerSetup
         {
             Time = clock,
