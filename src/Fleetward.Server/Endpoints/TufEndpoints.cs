@@ -25,6 +25,7 @@ public sealed class TufEndpoints : IServerModule
         "standard TUF client or a device before enrollment, can verify them without trusting the channel.";
 
     private bool _requireDevice;
+    private bool _hasRepository;
 
     public void ConfigureServices(IServiceCollection services, ServerOptions options)
     {
@@ -33,6 +34,7 @@ public sealed class TufEndpoints : IServerModule
         if (!directory.Exists) return;
         var settings = UpdatesSettings.Load(directory);
         _requireDevice = settings.RequireDeviceCertificate;
+        _hasRepository = true;
         services.AddSingleton(directory);
         services.AddSingleton(settings);
         services.AddSingleton(_ => TufKeyring.Load(directory, Environment.GetEnvironmentVariable));
@@ -43,6 +45,9 @@ public sealed class TufEndpoints : IServerModule
 
     public void MapEndpoints(FleetwardRoutes routes)
     {
+        MapOperatorApi(routes);
+        // Without a repository there is nothing to serve, and no reason to let certificate-less clients onto the device listener.
+        if (!_hasRepository) return;
         var tuf = routes.Device.MapGroup("/tuf");
         var metadata = tuf.MapGet("/metadata/{file}", MetadataAsync);
         var targets = tuf.MapGet("/targets/{**path}", TargetAsync);
@@ -56,7 +61,10 @@ public sealed class TufEndpoints : IServerModule
             metadata.AllowWithoutDeviceCertificate(AnonymousJustification);
             targets.AllowWithoutDeviceCertificate(AnonymousJustification);
         }
+    }
 
+    private static void MapOperatorApi(FleetwardRoutes routes)
+    {
         var api = routes.OperatorApi.MapGroup("/tuf");
         api.MapGet("/root", (Delegate)RootAsync).RequireRole(OperatorRole.Auditor);
         api.MapPut("/root", (Delegate)UploadRootAsync).RequireRole(OperatorRole.Admin);
