@@ -122,4 +122,42 @@ public sealed class TufServerEndToEndTests(TufJsEnvironment tufJs) : IClassFixtu
             Assert.Equal(TufTrustFailure.NonProductionKey, refused.Reason);
         }
     }
+
+    [Fact]
+    public async Task The_agent_command_downloads_from_the_server_and_as_a_production_device_refuses_development_signed_releases()
+    {
+        await using var server = await TufServerHarness.StartAsync();
+        await server.PublishAsync("fw.bin", Firmware, "1.0.0", 3);
+
+        async Task<(int Code, string Output, string Error)> AgentAsync(params string[] args)
+        {
+            var agent = new System.CommandLine.RootCommand { Fleetward.Cli.Commands.AgentTufCommand.Create() };
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            var code = await agent.Parse(args).InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
+            return (code, output.ToString(), error.ToString());
+        }
+        string[] Device(string dir, params string[] extra) =>
+        [
+            "tuf", "--metadata-dir", dir, "--metadata-url", server.MetadataUrl.AbsoluteUri, "--target-base-url", server.TargetsUrl.AbsoluteUri,
+            "--target-name", "stable/1.0.0/fw.bin", "--target-dir", Path.Combine(dir, "targets"), "--ca-file", server.Data.OperatorCaPath, .. extra,
+        ];
+
+        foreach (var (dir, production) in new[] { (Path.Combine(server.Root, "lab-device"), false), (Path.Combine(server.Root, "production-device"), true) })
+        {
+            var init = await AgentAsync("tuf", "--metadata-dir", dir, "init", Fleetward.Server.Updates.DevelopmentKeySet.RootFilePath(server.Updates));
+            Assert.True(init.Code == 0, init.Error);
+            var download = await AgentAsync(Device(dir, production ? ["--production", "download"] : ["download"]));
+            if (production)
+            {
+                Assert.Equal(1, download.Code);
+                Assert.Contains("NonProductionKey", download.Error);
+            }
+            else
+            {
+                Assert.True(download.Code == 0, download.Error);
+                Assert.Contains("security version 3", download.Output);
+            }
+        }
+    }
 }
