@@ -19,6 +19,9 @@ public static class DevelopmentKeySet
         "devices configured as production devices refuse whatever they sign. Never use them for a real fleet: rotate\n" +
         "root to offline production keys first (see docs/updates.md, \"From development to production keys\").\n";
 
+    /// <summary>The development root key's file name in the development keys directory; the server never loads it.</summary>
+    public const string RootKeyFileName = "root.key";
+
     /// <summary>Where the quick start's first root is written for provisioning devices (`fleetward agent tuf init`).</summary>
     public static string RootFilePath(UpdatesDirectory directory) => Path.Combine(directory.Root, "1.root.json");
 

@@ -19,7 +19,8 @@ public sealed class TufKeyring(IReadOnlyList<ITufSigner> signers)
 
     /// <summary>
     /// Loads every <c>*.key</c> and <c>*.pkcs11</c> file of the keys directory and the development keys directory,
-    /// except development root keys, which the server must not use.
+    /// except the development root key, which the server must not use (it never signs root in any case: root is only
+    /// ever uploaded, signed elsewhere).
     /// </summary>
     public static TufKeyring Load(UpdatesDirectory directory, Func<string, string?> environment)
     {
@@ -30,7 +31,7 @@ public sealed class TufKeyring(IReadOnlyList<ITufSigner> signers)
             foreach (var file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(file);
-                if (name.StartsWith("root", StringComparison.Ordinal)) continue;
+                if (folder == directory.DevelopmentKeysDirectory && name == DevelopmentKeySet.RootKeyFileName) continue;
                 if (name.EndsWith(".key", StringComparison.Ordinal))
                     signers.Add(TufKeyFile.Open(file, () => environment(PassphraseVariable)));
                 else if (name.EndsWith(".pkcs11", StringComparison.Ordinal))
