@@ -25,6 +25,7 @@ public static class ReleaseCommand
         release.Add(ListVerb(env));
         release.Add(ShowVerb(env));
         release.Add(DraftVerb(env));
+        release.Add(DelegateVerb(env));
         release.Add(SignVerb(env));
         release.Add(UploadVerb(env));
         return release;
@@ -145,6 +146,50 @@ public static class ReleaseCommand
             var draft = TufRootCommand.Parse<TargetsMetadata>(bytes, "the draft");
             await File.WriteAllBytesAsync(parse.GetRequiredValue(output), bytes, cancellationToken);
             await parse.InvocationConfiguration.Output.WriteLineAsync($"Wrote {parse.GetRequiredValue(role)} version {draft.Signed.Version} with {draft.Signed.Targets.Count} target(s) to {parse.GetRequiredValue(output)}.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command DelegateVerb(Func<string, string?> env)
+    {
+        var file = new Argument<string>("file") { Description = "A targets draft (from 'release draft --role targets'); rewritten unsigned." };
+        var role = new Option<string>("--role") { Description = "The delegated role whose keys change.", DefaultValueFactory = _ => ReleaseTarget.SecurityRole };
+        var keys = new Option<string[]>("--key") { Description = "A public key of the role (FILE.pub.json, key file or pkcs11: URI); repeat for several.", Required = true, HelpName = "KEY" };
+        var threshold = new Option<int>("--threshold") { Description = "Signatures the role needs.", DefaultValueFactory = _ => 1 };
+        var keyClass = new Option<string>("--class") { Description = "How the keys are listed: production, test or development.", DefaultValueFactory = _ => "production" };
+        keyClass.AcceptOnlyFromAmong("production", "test", "development");
+        var command = new Command("delegate",
+            "Set the keys of a delegated targets role (the security channel) in a targets draft, e.g. to rotate or revoke the security key; then sign and upload the draft, and sign the role anew with its new key.")
+            { file, role, keys, threshold, keyClass };
+        command.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            var path = parse.GetRequiredValue(file);
+            var draft = TufRootCommand.Parse<TargetsMetadata>(await File.ReadAllBytesAsync(path, cancellationToken), path).Signed;
+            Core.Releases.ReleaseSigningPolicy.TryParseClass(parse.GetValue(keyClass), out var cls);
+            var publicKeys = parse.GetRequiredValue(keys).Select(k => Core.Releases.SigningKeyMarker.Mark(KeysCommand.ReadPublicKey(k, env), cls)).ToList();
+            var n = parse.GetValue(threshold);
+            if (n < 1 || n > publicKeys.Count) throw new UsageException($"--threshold must be between 1 and the {publicKeys.Count} key(s) given.");
+            var name = parse.GetRequiredValue(role);
+            var delegations = draft.Delegations ?? new TufDelegations { Keys = new Dictionary<string, Trust.Crypto.TufKey>(), Roles = [] };
+            var existing = delegations.Roles.FirstOrDefault(r => r.Name == name);
+            var updated = new DelegatedRole
+            {
+                Name = name,
+                Keys = new TufRoleKeys([.. publicKeys.Select(k => k.KeyId).Distinct()], n),
+                Terminating = existing?.Terminating ?? name == ReleaseTarget.SecurityRole,
+                Paths = existing is null ? (name == ReleaseTarget.SecurityRole ? ReleaseTarget.SecurityPaths : null) : existing.Paths,
+                PathHashPrefixes = existing?.PathHashPrefixes,
+            };
+            if (updated.Paths is null && updated.PathHashPrefixes is null) throw new UsageException($"role '{name}' is not delegated in this draft; only existing delegations and the security role can be set.");
+            var roles = delegations.Roles.Select(r => r.Name == name ? updated : r).ToList();
+            if (existing is null) roles.Add(updated);
+            var usedKeys = roles.SelectMany(r => r.Keys.KeyIds).ToHashSet(StringComparer.Ordinal);
+            var allKeys = delegations.Keys.Values.Concat(publicKeys).Where(k => usedKeys.Contains(k.KeyId)).DistinctBy(k => k.KeyId).ToDictionary(k => k.KeyId, StringComparer.Ordinal);
+            var changed = draft with { Delegations = new TufDelegations { Keys = allKeys, Roles = roles } };
+            await File.WriteAllBytesAsync(path, SignedMetadata<TargetsMetadata>.Create(changed, []).ToBytes(), cancellationToken);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"{path}: role '{name}' now needs {n} of {publicKeys.Count} key(s); the draft is unsigned again, sign it with the targets keys.");
             return ExitCodes.Success;
         }));
         return command;

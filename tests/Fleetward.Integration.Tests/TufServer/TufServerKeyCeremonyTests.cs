@@ -102,6 +102,44 @@ public sealed class TufServerKeyCeremonyTests(TufJsEnvironment tufJs) : IClassFi
     }
 
     [Fact]
+    public async Task In_production_the_security_channel_gets_its_own_offline_key_and_ships_a_patch_production_devices_accept()
+    {
+        await using var server = await TufServerHarness.StartAsync();
+        var productionTargets = await GenerateKeyAsync(server, "production-targets");
+        var productionSecurity = await GenerateKeyAsync(server, "production-security", "ecdsa");
+        var rootFile = Path.Combine(server.Root, "2.root.json");
+        await RunAsync(server, true, "root", "rotate", "--targets-key", productionTargets + ".pub.json", "--out", rootFile);
+        await RunAsync(server, false, "root", "sign", rootFile, "--key", DevelopmentRootKey(server));
+        await RunAsync(server, true, "root", "upload", rootFile);
+
+        // The targets signers delegate the security channel to the security team's key, offline.
+        var targetsDraft = Path.Combine(server.Root, "targets.json");
+        await RunAsync(server, true, "release", "draft", "--role", "targets", "--out", targetsDraft);
+        await RunAsync(server, false, "release", "delegate", targetsDraft, "--role", "security", "--key", productionSecurity + ".pub.json");
+        await RunAsync(server, false, "release", "sign", targetsDraft, "--key", productionTargets);
+        await RunAsync(server, true, "release", "upload", targetsDraft, "--role", "targets");
+
+        // The security team ships a patch on its own: publish, sign the security role offline, upload.
+        var patch = Encoding.UTF8.GetBytes("security patch\n");
+        var published = JsonDocument.Parse(await server.PublishAsync("patch.bin", patch, "1.0.1", 9, channel: "security")).RootElement;
+        Assert.Equal("pending", published.GetProperty("state").GetString());
+        var securityDraft = Path.Combine(server.Root, "security.json");
+        await RunAsync(server, true, "release", "draft", "--role", "security", "--out", securityDraft);
+        await RunAsync(server, false, "release", "sign", securityDraft, "--key", productionSecurity);
+        await RunAsync(server, true, "release", "upload", securityDraft, "--role", "security");
+
+        var (device, http) = server.NewDevice(TimeProvider.System, production: true);
+        using var _ = http;
+        await device.RefreshAsync();
+        var target = await device.FindTargetAsync("security/1.0.1/patch.bin");
+        Assert.Equal("security", target.Role);
+        Assert.Equal(9, target.SecurityVersion);
+        Assert.Equal(patch, await File.ReadAllBytesAsync(await device.DownloadTargetAsync(target, Path.Combine(server.Root, "agent"))));
+        var tufJsResult = server.TufJs(tufJs, "security/1.0.1/patch.bin");
+        Assert.True(tufJsResult.Code == 0, tufJsResult.Error + tufJsResult.Output);
+    }
+
+    [Fact]
     public async Task The_signing_policy_refuses_a_targets_key_outside_its_release_window_and_nothing_is_published()
     {
         var yesterday = DateTimeOffset.UtcNow.AddDays(-1);
