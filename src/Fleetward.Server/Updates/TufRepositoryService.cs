@@ -237,7 +237,8 @@ public sealed partial class TufRepositoryService(
             {
                 // A rotated targets key must re-sign targets, or clients refuse the old targets under the new root.
                 builder.SetSigners(TufRoles.Targets, targetsSigners);
-                if (_pendingRoles.All(r => r == TufRoles.Targets))
+                // Only with nothing pending: publishing would otherwise sign pending releases past the signing policy.
+                if (_pendingRoles.Count == 0)
                 {
                     builder.EditTargets(TufRoles.Targets, t => t);
                     builder.Publish(now);
@@ -281,9 +282,11 @@ public sealed partial class TufRepositoryService(
     {
         var due = new List<string>();
         bool Near(TufRoleMetadata metadata, TimeSpan lifetime) => metadata.Expires - now <= lifetime / 2;
+        // Re-signing a targets role publishes every draft, so it waits while releases are pending (they are signed by
+        // publish or upload, under the signing policy); snapshot and timestamp never wait.
         foreach (var (role, signed) in builder.TargetsRoles)
         {
-            if (Near(signed.Signed, settings.TargetsLifetime) && CanSign(builder, role) && !_pendingRoles.Contains(role)) due.Add(role);
+            if (_pendingRoles.Count == 0 && Near(signed.Signed, settings.TargetsLifetime) && CanSign(builder, role)) due.Add(role);
         }
         if (builder.Snapshot is { } snapshot && Near(snapshot.Signed, settings.SnapshotLifetime)) due.Add(TufRoles.Snapshot);
         if (builder.Timestamp is { } timestamp && Near(timestamp.Signed, settings.TimestampLifetime)) due.Add(TufRoles.Timestamp);

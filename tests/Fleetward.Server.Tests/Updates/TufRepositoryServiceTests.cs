@@ -133,6 +133,18 @@ public sealed class TufRepositoryServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task While_a_release_waits_for_its_offline_signature_timestamp_and_snapshot_are_still_re_signed()
+    {
+        File.Delete(Path.Combine(_updates.DevelopmentKeysDirectory, "targets.key"));
+        var service = NewService();
+        await PublishAsync(service, "2.0.0");
+        _clock.Advance(TimeSpan.FromDays(50));
+        Assert.Equal([TufRoles.Snapshot, TufRoles.Timestamp], await service.RefreshDueAsync(CancellationToken.None));
+        await using var read = await _store.ReadAsync();
+        Assert.Equal(ReleaseState.Pending, (await read.Releases.FindByVersionAsync("2.0.0", ReleaseChannel.Stable))!.State);
+    }
+
+    [Fact]
     public async Task A_root_listing_a_timestamp_key_the_server_does_not_hold_is_refused()
     {
         var service = NewService();
@@ -145,6 +157,41 @@ public sealed class TufRepositoryServiceTests : IAsyncLifetime
         Assert.Equal(409, refused.Problem.Type.Status);
         Assert.Equal("$.signed.roles.timestamp", refused.Problem.Field);
         Assert.Equal(1, (await NewService().CurrentRootAsync(CancellationToken.None)).Signed.Version);
+    }
+
+    private async Task<List<string>> AuditTypesAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + _data.DefaultDatabasePath);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT type FROM audit_entries ORDER BY idx";
+        var types = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) types.Add(reader.GetString(0));
+        return types;
+    }
+
+    [Fact]
+    public async Task Publishing_and_signing_are_audited_and_a_refused_signature_is_audited_without_storing_the_release()
+    {
+        var service = NewService();
+        await PublishAsync(service, "1.0.0");
+        var types = await AuditTypesAsync();
+        Assert.Equal(["tuf.repository_initialized", "release.published", "release.signed"], types.Where(t => t.StartsWith("tuf.", StringComparison.Ordinal) || t.StartsWith("release.", StringComparison.Ordinal)));
+
+        var targetsKey = TufKeyFile.Open(Path.Combine(_updates.DevelopmentKeysDirectory, "targets.key"), () => null);
+        var keyId = SigningKeyMarker.Mark(targetsKey.PublicKey, SigningKeyClass.Development).KeyId;
+        (UpdatesSettings.Load(_updates) with
+        {
+            SigningKeys = [new SigningKeySettings { KeyId = keyId, Class = "development", MaxReleasesPerPeriod = 1, QuotaPeriod = TimeSpan.FromDays(1) }],
+        }).Save(_updates);
+        var limited = NewService();
+        var refused = await Assert.ThrowsAsync<ProblemException>(() => PublishAsync(limited, "1.0.1"));
+        Assert.Equal("signing-refused", refused.Problem.Type.Code);
+        Assert.Contains(ReleaseSigningPolicy.QuotaRule, refused.Message);
+        Assert.Equal("release.signing_refused", (await AuditTypesAsync())[^1]);
+        await using var read = await _store.ReadAsync();
+        Assert.Null(await read.Releases.FindByVersionAsync("1.0.1", ReleaseChannel.Stable));
     }
 
     [Theory]
