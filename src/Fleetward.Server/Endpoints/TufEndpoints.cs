@@ -32,12 +32,23 @@ public sealed class TufEndpoints : IServerModule
         if (options.DataDirectory is null) return;
         var directory = new UpdatesDirectory(options.DataDirectory);
         if (!directory.Exists) return;
-        var settings = UpdatesSettings.Load(directory);
+        // Loaded now, so a bad settings file or an unopenable key stops the server at start with the file named.
+        UpdatesSettings settings;
+        TufKeyring keyring;
+        try
+        {
+            settings = UpdatesSettings.Load(directory);
+            keyring = TufKeyring.Load(directory, Environment.GetEnvironmentVariable);
+        }
+        catch (Exception e) when (e is UpdatesSettingsException or TufKeyFileException)
+        {
+            throw new Configuration.ConfigurationException(e is TufKeyFileException key ? key.Path : directory.SettingsPath, null, e.Message, e);
+        }
         _requireDevice = settings.RequireDeviceCertificate;
         _hasRepository = true;
         services.AddSingleton(directory);
         services.AddSingleton(settings);
-        services.AddSingleton(_ => TufKeyring.Load(directory, Environment.GetEnvironmentVariable));
+        services.AddSingleton(keyring);
         services.AddSingleton<ArtifactStore>();
         services.AddSingleton<TufRepositoryService>();
         services.AddHostedService<TufResigningService>();

@@ -213,4 +213,16 @@ public sealed class TufRepositoryServiceTests : IAsyncLifetime
             Assert.Equal(!require, e.Metadata.GetMetadata<Devices.AnonymousDeviceEndpointMetadata>() is not null);
         });
     }
+
+    [Fact]
+    public async Task A_settings_file_with_an_unknown_key_stops_the_server_at_build_naming_the_file()
+    {
+        await File.WriteAllTextAsync(_updates.SettingsPath, "{ \"requireDeviceCertificat\": true }");
+        using var certificate = OperatorCertificate.LoadPem(_data.OperatorCertificatePath, _data.OperatorKeyPath);
+        var loopback = new Uri("https://127.0.0.1:0");
+        var refused = Assert.Throws<ConfigurationException>(() => FleetwardServer.Build(
+            new Options.ServerOptions { OperatorUrl = loopback, DeviceUrl = loopback, OperatorCertificate = certificate, DataDirectory = _data.Root }, _store));
+        Assert.Equal(_updates.SettingsPath, refused.File);
+        Assert.Contains("requireDeviceCertificat", refused.Message);
+    }
 }
