@@ -1,4 +1,5 @@
 using Fleetward.Core.Releases;
+using Fleetward.Core.Rollouts;
 
 namespace Fleetward.Core.Ports;
 

@@ -1,14 +1,6 @@
-namespace Fleetward.Core.Releases;
+using Fleetward.Core.Rollouts;
 
-/// <summary>
-/// The feature channel ships through the top-level targets role; the security channel through a delegated role with
-/// its own key, so a security patch can be signed and shipped without the feature release signers.
-/// </summary>
-public enum ReleaseChannel
-{
-    Stable,
-    Security,
-}
+namespace Fleetward.Core.Releases;
 
 /// <summary>Pending: stored and listed in a draft, waiting for the targets signature. Signed: clients can see it.</summary>
 public enum ReleaseState
@@ -37,28 +29,20 @@ public sealed record Release(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     long? TargetsVersion,
-    DateTimeOffset? SignedAt);
+    DateTimeOffset? SignedAt)
+{
+    /// <summary>What a rollout ships: the release as the rollout planner names it (the stable channel ships through the
+    /// top-level targets role, the security channel through the delegated security role with its own key).</summary>
+    public ReleaseReference ToReference() => new(Id, Version, SecurityVersion, Channel);
+}
 
 /// <summary>A key's signature over the targets role that lists a release, kept for quotas and the audit trail.</summary>
 public sealed record ReleaseSignature(string ReleaseId, string KeyId, string Role, DateTimeOffset SignedAt);
 
-/// <summary>Stable names of channels and states for storage, the API and the CLI.</summary>
+/// <summary>Stable names of release states for storage, the API and the CLI (channels: <see cref="ReleaseChannelNames"/>).</summary>
 public static class ReleaseNames
 {
-    public static string ToName(this ReleaseChannel channel) => channel switch
-    {
-        ReleaseChannel.Stable => "stable",
-        ReleaseChannel.Security => "security",
-        _ => throw new ArgumentOutOfRangeException(nameof(channel)),
-    };
-
     public static string ToName(this ReleaseState state) => state == ReleaseState.Signed ? "signed" : "pending";
-
-    public static bool TryParseChannel(string? name, out ReleaseChannel channel)
-    {
-        channel = name switch { "security" => ReleaseChannel.Security, _ => ReleaseChannel.Stable };
-        return name is "stable" or "security";
-    }
 
     public static bool TryParseState(string? name, out ReleaseState state)
     {

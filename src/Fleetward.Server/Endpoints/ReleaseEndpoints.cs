@@ -8,6 +8,7 @@ using Fleetward.Server.Updates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Fleetward.Core.Rollouts;
 
 namespace Fleetward.Server.Endpoints;
 
@@ -60,7 +61,7 @@ public sealed class ReleaseEndpoints : IServerModule
         ReleaseChannel? channel = null;
         ReleaseState? state = null;
         if (context.Request.Query["channel"] is { Count: > 0 } c)
-            channel = ReleaseNames.TryParseChannel(c[0], out var parsed) ? parsed : throw ProblemException.Validation("channel", $"must be stable or security, got '{c[0]}'.");
+            channel = ReleaseChannelNames.TryParse(c[0], out var parsed) ? parsed : throw ProblemException.Validation("channel", $"must be stable or security, got '{c[0]}'.");
         if (context.Request.Query["state"] is { Count: > 0 } s)
             state = ReleaseNames.TryParseState(s[0], out var parsed) ? parsed : throw ProblemException.Validation("state", $"must be pending or signed, got '{s[0]}'.");
         await using var read = await store.ReadAsync(context.RequestAborted);

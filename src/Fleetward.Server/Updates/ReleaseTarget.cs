@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Fleetward.Core.Releases;
 using Fleetward.Trust.Tuf;
+using Fleetward.Core.Rollouts;
 
 namespace Fleetward.Server.Updates;
 

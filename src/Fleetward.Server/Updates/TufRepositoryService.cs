@@ -7,6 +7,7 @@ using Fleetward.Core.Releases;
 using Fleetward.Server.Problems;
 using Fleetward.Trust.Crypto;
 using Fleetward.Trust.Tuf;
+using Fleetward.Core.Rollouts;
 
 namespace Fleetward.Server.Updates;
 
@@ -528,7 +529,7 @@ public sealed partial class TufRepositoryService(
         if (request.SecurityVersion < 0) throw ProblemException.Validation("$.securityVersion", "must not be negative.");
         if (request.Hardware is null || request.Hardware.Count == 0 || request.Hardware.Any(h => string.IsNullOrWhiteSpace(h) || h.Length > 128))
             throw ProblemException.Validation("$.hardware", "name at least one hardware model (each 1-128 characters).");
-        if (!ReleaseNames.TryParseChannel(request.Channel, out var channel))
+        if (!ReleaseChannelNames.TryParse(request.Channel, out var channel))
             throw ProblemException.Validation("$.channel", $"must be stable or security, got '{request.Channel}'.");
         if (request.SbomSha256 is not null && !ArtifactStore.IsSha256Hex(request.SbomSha256))
             throw ProblemException.Validation("$.sbomSha256", "must be a lower-case hex SHA-256 digest.");

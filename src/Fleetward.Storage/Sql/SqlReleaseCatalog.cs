@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Fleetward.Core.Ports;
 using Fleetward.Core.Releases;
+using Fleetward.Core.Rollouts;
 
 namespace Fleetward.Storage.Sql;
 
@@ -122,7 +123,7 @@ internal sealed class SqlReleaseCatalog(SqlSession session) : IReleaseCatalog
             Id,
             Version,
             SecurityVersion,
-            ReleaseNames.TryParseChannel(Channel, out var channel) ? channel : throw new InvalidDataException($"releases row '{Id}' has unknown channel '{Channel}'."),
+            ReleaseChannelNames.TryParse(Channel, out var channel) ? channel : throw new InvalidDataException($"releases row '{Id}' has unknown channel '{Channel}'."),
             TargetPath,
             TargetsRole,
             JsonSerializer.Deserialize<List<string>>(HardwareIds) ?? [],

@@ -7,6 +7,7 @@ using Fleetward.Server.Updates;
 using Fleetward.Storage;
 using Fleetward.Trust.Crypto;
 using Fleetward.Trust.Tuf;
+using Fleetward.Core.Rollouts;
 
 namespace Fleetward.Server.Tests.Updates;
 

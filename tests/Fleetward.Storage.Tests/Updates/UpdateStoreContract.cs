@@ -1,5 +1,6 @@
 using Fleetward.Core.Ports;
 using Fleetward.Core.Releases;
+using Fleetward.Core.Rollouts;
 
 namespace Fleetward.Storage.Tests.Updates;
 
