@@ -20,6 +20,9 @@ public static class Program
         root.Add(CaCommand.Create());
         root.Add(GroupCommand.Create());
         root.Add(IncidentCommand.Create());
+        root.Add(KeysCommand.Create());
+        root.Add(TufRootCommand.Create());
+        root.Add(ReleaseCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
         root.Add(agent);

@@ -62,6 +62,7 @@ public sealed class ControlPlane : IAsyncDisposable
                 AuditCheckpointInterval = configuration.AuditCheckpointInterval,
                 DeviceServerCertificate = deviceCa?.IssueListenerCertificate(configuration.DeviceUrl.Host, setup.Time.GetUtcNow(), TimeSpan.FromDays(30)),
                 DeviceServerCertificateChain = deviceCa is null ? null : [deviceCa.Issuing],
+                DataDirectory = directory.Root,
             };
             if (deviceCa is not null)
             {

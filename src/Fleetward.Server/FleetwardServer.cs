@@ -65,6 +65,8 @@ public sealed class FleetwardServer : IAsyncDisposable
         new TelemetryEndpoints(),
         new IncidentEndpoints(),
         new DeviceCommandEndpoints(),
+        new TufEndpoints(),
+        new ReleaseEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

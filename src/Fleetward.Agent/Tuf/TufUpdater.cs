@@ -1,3 +1,4 @@
+using Fleetward.Core.Releases;
 using Fleetward.Trust.Tuf;
 
 namespace Fleetward.Agent.Tuf;
@@ -67,21 +68,29 @@ public sealed class TufUpdater
     public async Task<TufTarget> FindTargetAsync(string targetPath, CancellationToken cancellationToken = default)
     {
         var trusted = Trusted;
-        var toVisit = new Stack<(string Role, string Delegator)>();
-        toVisit.Push((TufRoles.Targets, TufRoles.Root));
+        var toVisit = new Stack<(string Role, string Delegator, SigningKeyClass Chain)>();
+        toVisit.Push((TufRoles.Targets, TufRoles.Root,
+            SigningKeyMarker.RoleClass(trusted.Root.Signed.RoleKeys(TufRoles.Targets), trusted.Root.Signed.Keys)));
         var visited = new HashSet<string>(StringComparer.Ordinal);
         while (toVisit.Count > 0 && visited.Count < _options.MaxDelegations)
         {
-            var (role, delegator) = toVisit.Pop();
+            var (role, delegator, chain) = toVisit.Pop();
             if (!visited.Add(role)) continue; // 5.6.7.1: skip roles already visited (cycles)
             var targets = await LoadTargetsAsync(trusted, role, delegator, cancellationToken).ConfigureAwait(false);
-            if (targets.Signed.Targets.TryGetValue(targetPath, out var info)) return new TufTarget(targetPath, info, role);
+            if (targets.Signed.Targets.TryGetValue(targetPath, out var info))
+            {
+                if (_options.ProductionDevice && chain != SigningKeyClass.Production)
+                    throw new TufTrustException(TufTrustFailure.NonProductionKey, role,
+                        $"{targetPath} is vouched for by {ReleaseSigningPolicy.Name(chain)} keys; a production device installs only production-signed targets");
+                return new TufTarget(targetPath, info, role);
+            }
             if (targets.Signed.Delegations is null) continue;
-            var children = new List<(string, string)>();
+            var children = new List<(string, string, SigningKeyClass)>();
             foreach (var child in targets.Signed.Delegations.Roles)
             {
                 if (!child.IsDelegatedPath(targetPath)) continue; // 5.6.7.2
-                children.Add((child.Name, role));
+                var childClass = SigningKeyMarker.RoleClass(child.Keys, targets.Signed.Delegations.Keys);
+                children.Add((child.Name, role, childClass > chain ? childClass : chain));
                 if (child.Terminating)
                 {
                     toVisit.Clear(); // 5.6.7.2.1: a terminating delegation ends the search below other branches

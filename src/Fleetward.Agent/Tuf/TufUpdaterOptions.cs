@@ -27,6 +27,12 @@ public sealed record TufUpdaterOptions
     /// <summary>Time budget for one metadata file.</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A production device refuses any target whose vouching chain of targets roles (top-level targets down to the
+    /// role listing it) includes a test or development key (<see cref="Fleetward.Core.Releases.SigningKeyMarker"/>).
+    /// </summary>
+    public bool ProductionDevice { get; init; }
+
     /// <summary>Time budget for one target download (slow-retrieval attacks).</summary>
     public TimeSpan TargetTimeout { get; init; } = TimeSpan.FromMinutes(30);
 }

@@ -21,10 +21,12 @@ public static class AgentTufCommand
         var targetName = new Option<string>("--target-name") { Description = "Target path as listed in targets metadata", Recursive = true };
         var targetBaseUrl = UrlOption("--target-base-url", "Base URL the repository serves targets under");
         var targetDir = new Option<DirectoryInfo>("--target-dir") { Description = "Directory the verified target is written to", Recursive = true };
+        var production = new Option<bool>("--production") { Description = "Production device: refuse targets vouched for by test or development keys", Recursive = true };
+        var caFile = new Option<FileInfo?>("--ca-file") { Description = "PEM certificate to trust for an https:// repository (e.g. the server's DATA/operator-ca.pem)", Recursive = true };
         var rootFile = new Argument<FileInfo>("ROOT_FILE") { Description = "Initial trusted root.json, obtained out of band" };
 
         var command = new Command("tuf", "The device's TUF client: verified update metadata and targets (The Update Framework 1.0)");
-        foreach (var option in new Option[] { metadataDir, metadataUrl, targetName, targetBaseUrl, targetDir }) command.Options.Add(option);
+        foreach (var option in new Option[] { metadataDir, metadataUrl, targetName, targetBaseUrl, targetDir, production, caFile }) command.Options.Add(option);
 
         var init = new Command("init", "Trust ROOT_FILE as the starting root (it must be signed by its own threshold)");
         init.Arguments.Add(rootFile);
@@ -41,8 +43,8 @@ public static class AgentTufCommand
         var refresh = new Command("refresh", "Update root, timestamp, snapshot and targets from --metadata-url");
         refresh.SetAction((parse, cancellationToken) => Run(parse, async () =>
         {
-            using var http = new HttpClient();
-            var updater = NewUpdater(parse, http, Require(parse, metadataUrl), null, metadataDir, time);
+            using var http = NewHttpClient(parse.GetValue(caFile));
+            var updater = NewUpdater(parse, http, Require(parse, metadataUrl), null, metadataDir, time, parse.GetValue(production));
             var trusted = await updater.RefreshAsync(cancellationToken);
             parse.InvocationConfiguration.Output.WriteLine(
                 $"root v{trusted.Root.Signed.Version}, timestamp v{trusted.Timestamp!.Signed.Version}, snapshot v{trusted.Snapshot!.Signed.Version}, targets v{trusted.Targets!.Signed.Version} ({trusted.Targets.Signed.Targets.Count} targets)");
@@ -52,8 +54,8 @@ public static class AgentTufCommand
             "Refresh, then fetch --target-name into --target-dir, verifying length, hashes and security version; the installed security version then rises to the target's");
         download.SetAction((parse, cancellationToken) => Run(parse, async () =>
         {
-            using var http = new HttpClient();
-            var updater = NewUpdater(parse, http, Require(parse, metadataUrl), Require(parse, targetBaseUrl), metadataDir, time);
+            using var http = NewHttpClient(parse.GetValue(caFile));
+            var updater = NewUpdater(parse, http, Require(parse, metadataUrl), Require(parse, targetBaseUrl), metadataDir, time, parse.GetValue(production));
             await updater.RefreshAsync(cancellationToken);
             var target = await updater.FindTargetAsync(Require(parse, targetName), cancellationToken);
             var file = await updater.DownloadTargetAsync(target, Require(parse, targetDir).FullName, cancellationToken);
@@ -81,8 +83,22 @@ public static class AgentTufCommand
     };
 
     private static TufUpdater NewUpdater(ParseResult parse, HttpClient http, Uri metadataUrl, Uri? targetBaseUrl,
-        Option<DirectoryInfo> metadataDir, TimeProvider time) =>
-        new(new TufMetadataDirectory(parse.GetValue(metadataDir)!.FullName), new HttpTufRepositoryFetcher(http, metadataUrl, targetBaseUrl), time);
+        Option<DirectoryInfo> metadataDir, TimeProvider time, bool production) =>
+        new(new TufMetadataDirectory(parse.GetValue(metadataDir)!.FullName), new HttpTufRepositoryFetcher(http, metadataUrl, targetBaseUrl), time,
+            new TufUpdaterOptions { ProductionDevice = production });
+
+    /// <summary>Trusts the system store, or exactly the certificates in <paramref name="caFile"/> (a self-hosted server's own certificate).</summary>
+    private static HttpClient NewHttpClient(FileInfo? caFile)
+    {
+        if (caFile is null) return new HttpClient();
+        var trusted = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        trusted.ImportFromPemFile(caFile.FullName);
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            certificate is not null && ServerCertificateTrust.IsTrusted(
+                System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), errors, trusted);
+        return new HttpClient(handler);
+    }
 
     private static T Require<T>(ParseResult parse, Option<T> option) =>
         parse.GetValue(option) ?? throw new CommandInputException($"{option.Name} is required for this command");

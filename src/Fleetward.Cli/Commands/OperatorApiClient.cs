@@ -66,6 +66,20 @@ public sealed class OperatorApiClient : IDisposable
         throw OperatorApiException.From(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text);
     }
 
+    /// <summary>Sends a raw body (an artifact, a signed metadata file kept byte for byte) and returns the response body.</summary>
+    /// <exception cref="OperatorApiException">The server answered with a problem.</exception>
+    public async Task<byte[]> SendBytesAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/')) { Content = content };
+        using var response = await http.SendAsync(request, cancellationToken);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return bytes;
+        }
+        throw OperatorApiException.From(response.StatusCode, response.Content.Headers.ContentType?.MediaType, Encoding.UTF8.GetString(bytes));
+    }
+
     public async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken) =>
         JsonSerializer.Deserialize<T>(await SendAsync(HttpMethod.Get, path, null, cancellationToken), JsonBody.Options)!;
 

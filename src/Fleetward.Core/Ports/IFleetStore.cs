@@ -39,6 +39,8 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IIncidentRepository Incidents { get; }
     IIncidentSiemOutbox SiemOutbox { get; }
     IDeviceCommandRepository DeviceCommands { get; }
+    ITufMetadataStore TufMetadata { get; }
+    IReleaseCatalog Releases { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -63,6 +63,7 @@ public static class DataDirectoryInitializer
             : await FleetStores.OpenPostgresAsync(postgresConnectionString, cancellationToken, time))
         {
             admin = await new ApiTokenIssuer(store, time).IssueAsync("initial admin", OperatorRole.Admin, expiresAt: null, actor: "fleetward-init", cancellationToken);
+            await Updates.DevelopmentKeySet.CreateAsync(new Updates.UpdatesDirectory(directory.Root), store, time, cancellationToken);
         }
 
         ConfigurationFile.Create(directory, operatorUrl, deviceUrl, postgresConnectionString);

@@ -40,6 +40,9 @@ public sealed class ServerOptions
     /// <summary>How often a checkpoint is signed, when the audit log has grown since the last one.</summary>
     public TimeSpan AuditCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The data directory the server runs from (areas keep their files under it, e.g. the update repository's keys and artifacts); null for a server without one (tests).</summary>
+    public string? DataDirectory { get; init; }
+
     /// <summary>Returns one message per invalid option, each naming the option; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -35,6 +35,8 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Incidents = new SqlIncidentRepository(session);
         SiemOutbox = new SqlIncidentSiemOutbox(session);
         DeviceCommands = new SqlDeviceCommandRepository(session);
+        TufMetadata = new SqlTufMetadataStore(session);
+        Releases = new SqlReleaseCatalog(session);
     }
 
     public IApiTokenRepository Tokens { get; }
@@ -52,6 +54,8 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     public IIncidentRepository Incidents { get; }
     public IIncidentSiemOutbox SiemOutbox { get; }
     public IDeviceCommandRepository DeviceCommands { get; }
+    public ITufMetadataStore TufMetadata { get; }
+    public IReleaseCatalog Releases { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {

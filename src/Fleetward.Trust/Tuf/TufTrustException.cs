@@ -23,6 +23,8 @@ public enum TufTrustFailure
     TargetNotFound,
     /// <summary>A download exceeded its size limit or time budget (endless data, slow retrieval).</summary>
     DownloadLimitExceeded,
+    /// <summary>A production device found the target vouched for by a test or development key.</summary>
+    NonProductionKey,
 }
 
 /// <summary>A refused trust decision: the reason, the role concerned and a message saying what differed.</summary>

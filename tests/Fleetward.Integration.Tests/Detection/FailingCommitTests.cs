@@ -75,6 +75,8 @@ public sealed class FailingCommitTests
             public IRolloutDeviceSoftwareRepository DeviceSoftware => inner.DeviceSoftware;
             public ICertificateRepository Certificates => inner.Certificates;
             public IEnrollmentRepository Enrollment => inner.Enrollment;
+            public IReleaseCatalog Releases => inner.Releases;
+            public ITufMetadataStore TufMetadata => inner.TufMetadata;
 
             public Task CommitAsync(CancellationToken cancellationToken = default)
             {

@@ -69,7 +69,8 @@ internal sealed class LoopbackStaticServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // One Close only: the managed HttpListener unregisters its prefixes on Stop and again on Close, and the
+        // second unregistration re-binds the port, which a parallel test may already have taken.
         _listener.Close();
         try
         {

@@ -9,43 +9,43 @@ using Fleetward.Core.Telemetry;
 using Fleetward.Server.Detection;
 using Fleetward.Server.Devices;
 using Fleetward.Trust.Commands;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleetward.Server.Tests.Detection;
 
 /// <summary>
 /// The device routes over mutual TLS: telemetry ingest (receipt, field-naming problems, 429 with Retry-After) and the
-/// command queue (signed envelopes for this device only, outcomes once). The device authentication of the identity
-/// area is stood in for by a middleware that maps the client certificate's CN to the registered device.
+/// command queue (signed envelopes for this device only, outcomes once). Devices enroll over EST and authenticate with
+/// the certificates the real device CA issued them.
 /// </summary>
 public sealed class DeviceDetectionEndpointsTests : IAsyncLifetime
 {
-    private readonly X509Certificate2 _rover = ClientCertificate("rover-1");
-    private readonly X509Certificate2 _arm = ClientCertificate("arm-1");
+    private Identity.IdentityTestServer _identity = null!;
     private TestServer _server = null!;
+    private X509Certificate2 _rover = null!;
+    private X509Certificate2 _arm = null!;
 
     public async Task InitializeAsync()
     {
-        _server = await TestServer.StartAsync([], services =>
-        {
-            services.AddSingleton<IDeviceCertificateValidator>(new AcceptAll());
-            services.AddSingleton<IStartupFilter>(new DeviceFromCertificate());
-            services.AddSingleton(new DetectionServerOptions { RateLimit = new TelemetryRateLimit(1, 2) });
-        });
-        await using var work = await _server.Store.BeginAsync();
-        foreach (var id in new[] { "rover-1", "arm-1" })
-            await work.Devices.InsertAsync(new Device(id, "rover-x", null, [], DeviceLifecycleState.Active, _server.Clock.GetUtcNow(), null, null));
-        await work.CommitAsync();
+        _identity = await Identity.IdentityTestServer.StartAsync(services =>
+            services.AddSingleton(new DetectionServerOptions { RateLimit = new TelemetryRateLimit(1, 2) }));
+        _server = _identity.Server;
+        await _identity.CreateGroupAsync("rovers");
+        _rover = await EnrollAsync("rover-1");
+        _arm = await EnrollAsync("arm-1");
     }
 
     public async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
+        await _identity.DisposeAsync();
         _rover.Dispose();
         _arm.Dispose();
+    }
+
+    private async Task<X509Certificate2> EnrollAsync(string deviceId)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return await _identity.EnrollAsync(deviceId, await _identity.TokenAsync("rovers", deviceId), key);
     }
 
     [Fact]
@@ -125,8 +125,7 @@ public sealed class DeviceDetectionEndpointsTests : IAsyncLifetime
         }
     }
 
-    private HttpClient DeviceClient(X509Certificate2 certificate) =>
-        new(TestServer.PinnedHandler(_server.Certificate, certificate)) { BaseAddress = _server.Server.DeviceAddress };
+    private HttpClient DeviceClient(X509Certificate2 certificate) => _identity.DeviceClient(certificate);
 
     private TelemetryBatch Batch(string deviceId, long sequence) => new()
     {
@@ -154,40 +153,6 @@ public sealed class DeviceDetectionEndpointsTests : IAsyncLifetime
         var content = new ByteArrayContent(TelemetryCodec.Encode(batch));
         content.Headers.ContentType = new("application/json");
         return content;
-    }
-
-    private static X509Certificate2 ClientCertificate(string deviceId)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=" + deviceId, key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-    }
-
-    private sealed class AcceptAll : IDeviceCertificateValidator
-    {
-        public DeviceCertificateDecision Validate(X509Certificate2 certificate, X509Chain? chain, System.Net.Security.SslPolicyErrors errors) => DeviceCertificateDecision.Accept("test device");
-    }
-
-    /// <summary>Stands in for the identity area's device authentication: CN → registered device.</summary>
-    private sealed class DeviceFromCertificate : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use(async (HttpContext context, RequestDelegate nextMiddleware) =>
-            {
-                if (context.Connection.ClientCertificate is { } certificate)
-                {
-                    var store = context.RequestServices.GetRequiredService<Core.Ports.IFleetStore>();
-                    await using var read = await store.ReadAsync();
-                    if (await read.Devices.GetAsync(certificate.GetNameInfo(X509NameType.SimpleName, false)) is { } device)
-                        context.Features.Set(new AuthenticatedDevice(device, certificate));
-                }
-                await nextMiddleware(context);
-            });
-            next(app);
-        };
     }
 
     private sealed class MemoryNonces : ICommandNonceStore

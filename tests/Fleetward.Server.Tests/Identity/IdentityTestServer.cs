@@ -30,7 +30,7 @@ public sealed class IdentityTestServer : IAsyncDisposable
 
     public FleetCertificateAuthority Authority { get; }
 
-    public static async Task<IdentityTestServer> StartAsync()
+    public static async Task<IdentityTestServer> StartAsync(Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var now = TestServer.Start;
         using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -38,7 +38,7 @@ public sealed class IdentityTestServer : IAsyncDisposable
         var issuingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var issuing = CertificateAuthorityHierarchy.CreateIssuing(root, rootKey, new PublicKey(issuingKey), new X500DistinguishedName("CN=Test Fleet Issuing"), now.AddDays(-1));
         var authority = new FleetCertificateAuthority(root, issuing, issuingKey, new Uri("https://127.0.0.1:8444/pki/crl.der"));
-        var server = await TestServer.StartAsync([new DeviceCertificateAuthorityModule(authority), new ProbeModule()]);
+        var server = await TestServer.StartAsync([new DeviceCertificateAuthorityModule(authority), new ProbeModule()], services);
         return new IdentityTestServer(server, authority);
     }
 
