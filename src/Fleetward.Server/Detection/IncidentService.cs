@@ -29,7 +29,7 @@ public sealed record OperatorActionResult(Incident? Incident, ExecutedResponse? 
 /// <see cref="PlaybookExecutor"/> as the automatic path.
 /// </summary>
 public sealed class IncidentService(IFleetStore store, PlaybookExecutor executor, SiemOutboxWriter outbox, OcsfEventFactory siem,
-    DetectionMetrics metrics, TimeProvider time)
+    DetectionMetrics metrics, Identity.DeviceLifecycleService lifecycle, TimeProvider time)
 {
     /// <summary>
     /// Contains an incident: quarantines its device when it is not quarantined yet (which contains the incident),
@@ -62,6 +62,7 @@ public sealed class IncidentService(IFleetStore store, PlaybookExecutor executor
         }
         await outbox.EnqueueAsync(work, siem.IncidentFinding(incident, now), cancellationToken);
         await work.CommitAsync(cancellationToken);
+        await lifecycle.ApplyCommittedAsync([executed], cancellationToken);
         return new OperatorActionResult(incident, executed, null, null);
     }
 
@@ -115,6 +116,7 @@ public sealed class IncidentService(IFleetStore store, PlaybookExecutor executor
         metrics.Response(action.ToName(), "operator");
         var after = incident is null ? null : await work.Incidents.GetAsync(incident.Id, cancellationToken);
         await work.CommitAsync(cancellationToken);
+        await lifecycle.ApplyCommittedAsync([executed], cancellationToken);
         return new OperatorActionResult(after, executed, null, null);
     }
 

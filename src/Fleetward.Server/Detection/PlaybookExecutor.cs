@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Fleetward.Core.Audit;
 using Fleetward.Core.Devices;
@@ -8,7 +9,11 @@ using Fleetward.Core.Siem;
 namespace Fleetward.Server.Detection;
 
 /// <summary>What carrying out one response did: the commands queued and the device state after.</summary>
-public sealed record ExecutedResponse(PlannedResponse Response, IReadOnlyList<StoredDeviceCommand> Commands, DeviceLifecycleState? DeviceStateAfter);
+public sealed record ExecutedResponse(PlannedResponse Response, IReadOnlyList<StoredDeviceCommand> Commands, DeviceLifecycleState? DeviceStateAfter)
+{
+    /// <summary>Certificates the response revoked; the caller applies them after commit (<see cref="Identity.DeviceLifecycleService.ApplyCommittedAsync"/>).</summary>
+    public IReadOnlyList<StoredDeviceCertificate> RevokedCertificates { get; init; } = [];
+}
 
 /// <summary>
 /// Carries out a planned response inside the caller's unit of work, so the state change, the queued commands, the
@@ -20,11 +25,27 @@ public sealed record ExecutedResponse(PlannedResponse Response, IReadOnlyList<St
 /// refusing the device's certificate until it re-enrolls or re-attests is enforced by the identity area's device
 /// authentication, which reads the device state and these records.
 /// </remarks>
+/// <summary>After the unit of work that ran responses commits: make their state changes and revocations effective in this process.</summary>
+public static class ExecutedResponses
+{
+    public static async Task ApplyCommittedAsync(this Identity.DeviceLifecycleService lifecycle, IEnumerable<ExecutedResponse?> executed, CancellationToken cancellationToken)
+    {
+        foreach (var response in executed)
+        {
+            if (response is not null && (response.DeviceStateAfter is not null || response.RevokedCertificates.Count > 0))
+            {
+                await lifecycle.ApplyCommittedAsync(response.Response.DeviceId, response.RevokedCertificates, cancellationToken);
+            }
+        }
+    }
+}
+
 public sealed class PlaybookExecutor(DeviceCommandIssuer issuer, OcsfEventFactory siem, SiemOutboxWriter outbox)
 {
     public async Task<ExecutedResponse> ExecuteAsync(IFleetUnitOfWork work, PlannedResponse response, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var commands = new List<StoredDeviceCommand>();
+        var revokedCertificates = new List<StoredDeviceCertificate>();
         DeviceLifecycleState? stateAfter = null;
         foreach (var effect in response.Effects)
         {
@@ -46,6 +67,10 @@ public sealed class PlaybookExecutor(DeviceCommandIssuer issuer, OcsfEventFactor
                     commands.Add(command);
                     break;
                 case RevokeDeviceCredentialsEffect revoke:
+                    // Really revoked (CRL, handshake refusal), through the one revocation path of the identity area; the
+                    // device has to enroll again through its factory identity or a new one-time token.
+                    revokedCertificates.AddRange(await Identity.DeviceLifecycleService.RevokeWithinAsync(
+                        work, revoke.DeviceId, X509RevocationReason.KeyCompromise, now, response.Actor, cancellationToken));
                     await work.Audit.AppendAsync(new AuditEvent("device.credentials.revoked", now, response.Actor, revoke.DeviceId,
                         new JsonObject { ["incident_id"] = response.IncidentId, ["reason"] = response.Reason }.ToJsonString()), cancellationToken);
                     break;
@@ -70,7 +95,7 @@ public sealed class PlaybookExecutor(DeviceCommandIssuer issuer, OcsfEventFactor
         }
         var commandUid = commands.Count > 0 ? commands[0].Id : $"{response.Action.ToName()}:{response.DeviceId}:{now.ToUnixTimeMilliseconds()}";
         await outbox.EnqueueAsync(work, siem.Remediation(response, commandUid, now, OcsfStatus.Success), cancellationToken);
-        return new ExecutedResponse(response, commands, stateAfter);
+        return new ExecutedResponse(response, commands, stateAfter) { RevokedCertificates = revokedCertificates };
     }
 
     private static async Task<DeviceLifecycleState> SetStateAsync(IFleetUnitOfWork work, SetDeviceStateEffect set, PlannedResponse response, DateTimeOffset now, CancellationToken cancellationToken)

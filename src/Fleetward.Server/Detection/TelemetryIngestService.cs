@@ -36,6 +36,7 @@ public sealed class TelemetryIngestService(
     SiemOutboxWriter outbox,
     TelemetryRateLimiter limiter,
     DetectionMetrics metrics,
+    Identity.DeviceLifecycleService lifecycle,
     TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _deviceLocks = new(StringComparer.Ordinal);
@@ -163,6 +164,7 @@ public sealed class TelemetryIngestService(
         }
         if (scored > 0) await work.Devices.MarkSeenAsync(device.Id, now, cancellationToken);
         await work.CommitAsync(cancellationToken);
+        await lifecycle.ApplyCommittedAsync(executed, cancellationToken);
         metrics.Reports("scored", scored);
         if (stale > 0) metrics.Reports("stale", stale);
         return new(null, null, scored, stale, opened, executed, state);

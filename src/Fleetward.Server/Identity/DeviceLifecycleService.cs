@@ -48,14 +48,14 @@ public sealed class DeviceLifecycleService(
 
             if (action == DeviceLifecycleAction.Decommission)
             {
-                revoked = await RevokeInAsync(uow, deviceId, X509RevocationReason.CessationOfOperation, now, actor, cancellationToken);
+                revoked = await RevokeWithinAsync(uow, deviceId, X509RevocationReason.CessationOfOperation, now, actor, cancellationToken);
             }
 
             await uow.CommitAsync(cancellationToken);
             changed = device with { State = decision.To };
         }
 
-        await AfterCommitAsync(deviceId, revoked, cancellationToken);
+        await ApplyCommittedAsync(deviceId, revoked, cancellationToken);
         return changed;
     }
 
@@ -67,15 +67,20 @@ public sealed class DeviceLifecycleService(
         await using (var uow = await store.BeginAsync(cancellationToken))
         {
             _ = await uow.Devices.GetAsync(deviceId, cancellationToken) ?? throw ProblemException.NotFound($"No device with id '{deviceId}'.");
-            revoked = await RevokeInAsync(uow, deviceId, reason, now, actor, cancellationToken);
+            revoked = await RevokeWithinAsync(uow, deviceId, reason, now, actor, cancellationToken);
             await uow.CommitAsync(cancellationToken);
         }
 
-        await AfterCommitAsync(deviceId, revoked, cancellationToken);
+        await ApplyCommittedAsync(deviceId, revoked, cancellationToken);
         return revoked;
     }
 
-    private static async Task<IReadOnlyList<StoredDeviceCertificate>> RevokeInAsync(
+    /// <summary>
+    /// Revokes every unrevoked certificate of the device inside the caller's unit of work, with an audit record each
+    /// (response playbooks run inside the transaction of the incident they answer). After the caller commits it must
+    /// call <see cref="ApplyCommittedAsync"/> so the revocation takes effect in this process at once.
+    /// </summary>
+    public static async Task<IReadOnlyList<StoredDeviceCertificate>> RevokeWithinAsync(
         IFleetUnitOfWork uow, string deviceId, X509RevocationReason reason, DateTimeOffset now, string actor, CancellationToken cancellationToken)
     {
         var name = reason.ToName();
@@ -88,7 +93,8 @@ public sealed class DeviceLifecycleService(
         return revoked;
     }
 
-    private async Task AfterCommitAsync(string deviceId, IReadOnlyList<StoredDeviceCertificate> revoked, CancellationToken cancellationToken)
+    /// <summary>Applies a committed state change or revocation to the device cache, the revocation set and the CRL.</summary>
+    public async Task ApplyCommittedAsync(string deviceId, IReadOnlyList<StoredDeviceCertificate> revoked, CancellationToken cancellationToken)
     {
         devices.Evict(deviceId);
         if (revoked.Count > 0)

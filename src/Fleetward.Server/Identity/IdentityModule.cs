@@ -14,7 +14,20 @@ namespace Fleetward.Server.Identity;
 /// </summary>
 public sealed class IdentityModule : IServerModule
 {
-    public void ConfigureServices(IServiceCollection services, ServerOptions options)
+    public void ConfigureServices(IServiceCollection services, ServerOptions options) => services.AddDeviceIdentity();
+
+    public void MapEndpoints(FleetwardRoutes routes)
+    {
+        EstEndpoints.Map(routes.Device);
+        EnrollmentEndpoints.Map(routes.OperatorApi);
+        DeviceLifecycleEndpoints.Map(routes.OperatorApi);
+    }
+}
+
+/// <summary>The identity services other areas depend on (lifecycle changes, revocation), for hosts that wire areas themselves.</summary>
+public static class DeviceIdentityServices
+{
+    public static IServiceCollection AddDeviceIdentity(this IServiceCollection services)
     {
         services.TryAddSingleton<RevocationRegistry>();
         services.TryAddSingleton<IDeviceRevocationLookup>(provider => provider.GetRequiredService<RevocationRegistry>());
@@ -24,13 +37,7 @@ public sealed class IdentityModule : IServerModule
         services.TryAddSingleton<DeviceLifecycleService>();
         services.TryAddSingleton<EnrollmentGroupService>();
         services.TryAddSingleton<EstEnrollmentService>();
-    }
-
-    public void MapEndpoints(FleetwardRoutes routes)
-    {
-        EstEndpoints.Map(routes.Device);
-        EnrollmentEndpoints.Map(routes.OperatorApi);
-        DeviceLifecycleEndpoints.Map(routes.OperatorApi);
+        return services;
     }
 }
 

@@ -101,6 +101,7 @@ public sealed class DetectionRig : IAsyncDisposable
         services.AddSingleton(wrap is null ? store : wrap(store));
         if (options is not null) services.AddSingleton(options);
         services.AddDetection();
+        Fleetward.Server.Identity.DeviceIdentityServices.AddDeviceIdentity(services);
         var provider = services.BuildServiceProvider();
         var rig = new DetectionRig(provider, store, clock, drop, raw);
         await rig.Detection.StartAsync(default);

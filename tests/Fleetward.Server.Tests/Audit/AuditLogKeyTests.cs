@@ -41,7 +41,8 @@ public sealed class AuditLogKeyTests : IDisposable
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", init.AdminToken);
         var key = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/api/v1/audit/key")).RootElement;
         Assert.Equal(vkey.ToString(), key.GetProperty("verifierKey").GetString());
-        // The first admin token's creation is entry 0, and the server signs a checkpoint covering it at start.
+        // Init's records (the first admin token, the development update keys) are in the log, and the server signs a
+        // checkpoint covering them at start.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         string? note = null;
         while (note is null && DateTime.UtcNow < deadline)
@@ -58,7 +59,7 @@ public sealed class AuditLogKeyTests : IDisposable
         }
         var opened = Checkpoint.Open(note!, vkey, vkey.Name);
         Assert.True(opened.IsValid, opened.Reason);
-        Assert.Equal(1, opened.Checkpoint!.TreeSize);
+        Assert.True(opened.Checkpoint!.TreeSize >= 1, $"checkpoint of size {opened.Checkpoint.TreeSize}");
     }
 
     [Theory]

@@ -113,6 +113,27 @@ public sealed class DeviceDetectionEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rotating_credentials_revokes_the_certificate_so_the_device_is_refused_at_once()
+    {
+        using (var rover = DeviceClient(_rover))
+        {
+            Assert.True((await rover.GetAsync("/device/v1/commands")).IsSuccessStatusCode);
+        }
+
+        using (var operatorClient = _server.OperatorClient(Core.Access.OperatorRole.Operator))
+        {
+            var response = await operatorClient.PostAsync("/api/v1/devices/rover-1/playbooks/rotate-credentials", null);
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Contains(await _server.AuditEntriesAsync(), e => e.Type == "device.certificate.revoked" && e.Subject == "rover-1");
+        using var again = DeviceClient(_rover);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => again.GetAsync("/device/v1/commands"));
+        using var arm = DeviceClient(_arm);
+        Assert.True((await arm.GetAsync("/device/v1/commands")).IsSuccessStatusCode);
+    }
+
+    [Fact]
     public void A_quarantined_device_keeps_telemetry_and_commands_and_nothing_else_of_detection()
     {
         var allowed = _server.Server.Endpoints
