@@ -10,25 +10,9 @@ namespace Fleetward.Storage.Tests;
 /// the RFC 6962 tree over the committed entries, through rollbacks and concurrent writers, and proofs built from the
 /// SQL node store verify (RFC 9162 2.1.3, 2.1.4).
 /// </summary>
-public abstract class AuditLogContract(ITestStoreFactory factory) : IAsyncLifetime
+public abstract class AuditLogContract(ITestStoreFactory factory) : StoreContract(factory)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
-    private string _location = "";
-
-    protected IFleetStore Store { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _location = await factory.CreateDatabaseAsync();
-        Store = await factory.OpenAsync(_location);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Store.DisposeAsync();
-        await factory.DropAsync(_location);
-    }
-
     [Fact]
     public async Task Root_of_the_stored_nodes_equals_the_RFC_6962_root_of_every_leaf_at_every_size()
     {
@@ -199,7 +183,7 @@ public abstract class AuditLogContract(ITestStoreFactory factory) : IAsyncLifeti
             await uow.Audit.AppendAsync(Event("a", "1"));
             await uow.CommitAsync();
         }
-        await factory.ExecuteRawAsync(_location, "DELETE FROM audit_nodes WHERE level = 0 AND idx = 0");
+        await Factory.ExecuteRawAsync(Location, "DELETE FROM audit_nodes WHERE level = 0 AND idx = 0");
         await using var next = await Store.BeginAsync();
         var error = await Assert.ThrowsAsync<MerkleNodeNotFoundException>(() => next.Audit.AppendAsync(Event("b", "2")));
         Assert.Equal(new MerkleNodeId(0, 0), error.Id);
@@ -229,7 +213,7 @@ public abstract class AuditLogContract(ITestStoreFactory factory) : IAsyncLifeti
     [Fact]
     public async Task A_node_planted_ahead_of_the_log_is_refused_as_a_write_once_conflict()
     {
-        await factory.ExecuteRawAsync(_location, "INSERT INTO audit_nodes (level, idx, hash) VALUES (0, 0, " + HashLiteral(new byte[32]) + ")");
+        await Factory.ExecuteRawAsync(Location, "INSERT INTO audit_nodes (level, idx, hash) VALUES (0, 0, " + HashLiteral(new byte[32]) + ")");
         await using var uow = await Store.BeginAsync();
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => uow.Audit.AppendAsync(Event("a", "1")));
         Assert.Contains("write-once", error.Message);
@@ -239,13 +223,13 @@ public abstract class AuditLogContract(ITestStoreFactory factory) : IAsyncLifeti
     public async Task An_identical_node_planted_ahead_of_the_log_is_accepted()
     {
         var e = Event("a", "1");
-        await factory.ExecuteRawAsync(_location, "INSERT INTO audit_nodes (level, idx, hash) VALUES (0, 0, " + HashLiteral(AuditLeafCodec.LeafHash(e)) + ")");
+        await Factory.ExecuteRawAsync(Location, "INSERT INTO audit_nodes (level, idx, hash) VALUES (0, 0, " + HashLiteral(AuditLeafCodec.LeafHash(e)) + ")");
         await using var uow = await Store.BeginAsync();
         Assert.Equal(0, await uow.Audit.AppendAsync(e));
         await uow.CommitAsync();
     }
 
-    private string HashLiteral(byte[] hash) => factory.Engine == "sqlite"
+    private string HashLiteral(byte[] hash) => Factory.Engine == "sqlite"
         ? $"X'{Convert.ToHexString(hash)}'"
         : $"'\\x{Convert.ToHexString(hash)}'::bytea";
 

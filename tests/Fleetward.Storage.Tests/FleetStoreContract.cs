@@ -9,27 +9,11 @@ namespace Fleetward.Storage.Tests;
 /// <summary>
 /// The storage contract: every behaviour the domain relies on, run unchanged against SQLite and PostgreSQL.
 /// </summary>
-public abstract class FleetStoreContract(ITestStoreFactory factory) : IAsyncLifetime
+public abstract class FleetStoreContract(ITestStoreFactory factory) : StoreContract(factory)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
-    private string _location = "";
-
-    protected IFleetStore Store { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _location = await factory.CreateDatabaseAsync();
-        Store = await factory.OpenAsync(_location);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Store.DisposeAsync();
-        await factory.DropAsync(_location);
-    }
-
     [Fact]
-    public void Reports_its_engine() => Assert.Equal(factory.Engine, Store.Engine);
+    public void Reports_its_engine() => Assert.Equal(Factory.Engine, Store.Engine);
 
     [Fact]
     public async Task Token_round_trips_and_is_found_only_by_its_exact_hash()
@@ -243,7 +227,7 @@ public abstract class FleetStoreContract(ITestStoreFactory factory) : IAsyncLife
         }
 
         await Store.DisposeAsync();
-        Store = await factory.OpenAsync(_location);
+        Store = await Factory.OpenAsync(Location);
         await using var read = await Store.ReadAsync();
         Assert.NotNull(await read.Devices.GetAsync("d1"));
     }
@@ -252,12 +236,12 @@ public abstract class FleetStoreContract(ITestStoreFactory factory) : IAsyncLife
     public async Task A_database_newer_than_the_binary_is_refused_untouched()
     {
         await Store.DisposeAsync();
-        await factory.ExecuteRawAsync(_location, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'from_the_future', 0)");
-        var error = await Assert.ThrowsAsync<StoreSchemaException>(() => factory.OpenAsync(_location));
+        await Factory.ExecuteRawAsync(Location, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'from_the_future', 0)");
+        var error = await Assert.ThrowsAsync<StoreSchemaException>(() => Factory.OpenAsync(Location));
         Assert.Contains("9999", error.Message);
         Assert.Contains("newer than this binary", error.Message);
-        await factory.ExecuteRawAsync(_location, "DELETE FROM schema_migrations WHERE version = 9999");
-        Store = await factory.OpenAsync(_location);
+        await Factory.ExecuteRawAsync(Location, "DELETE FROM schema_migrations WHERE version = 9999");
+        Store = await Factory.OpenAsync(Location);
     }
 
     private static ApiToken NewToken(string id, OperatorRole role, DateTimeOffset? expires = null) =>

@@ -5,25 +5,9 @@ using Fleetward.Core.Rollouts;
 namespace Fleetward.Storage.Tests;
 
 /// <summary>The rollout part of the storage contract, unchanged against SQLite and PostgreSQL.</summary>
-public abstract class RolloutStoreContract(ITestStoreFactory factory) : IAsyncLifetime
+public abstract class RolloutStoreContract(ITestStoreFactory factory) : StoreContract(factory)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
-    private string _location = "";
-
-    protected IFleetStore Store { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _location = await factory.CreateDatabaseAsync();
-        Store = await factory.OpenAsync(_location);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Store.DisposeAsync();
-        await factory.DropAsync(_location);
-    }
-
     private static RolloutDefinition Definition(string id = "r1") => new(
         id,
         new ReleaseReference("fw-2", "2.0.0", 7, ReleaseChannel.Security),

@@ -95,3 +95,29 @@ public sealed class PostgresTestStoreFactory : ITestStoreFactory
         await command.ExecuteNonQueryAsync();
     }
 }
+
+/// <summary>
+/// What every contract class shares: a fresh database on the given engine for each test, opened through the port,
+/// and dropped afterwards. Each area's contract derives from it and is run once per engine.
+/// </summary>
+public abstract class StoreContract(ITestStoreFactory factory) : IAsyncLifetime
+{
+    protected ITestStoreFactory Factory { get; } = factory;
+
+    /// <summary>Where the database lives (a file path or a connection string), for reopening and raw SQL.</summary>
+    protected string Location { get; private set; } = "";
+
+    protected IFleetStore Store { get; set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Location = await Factory.CreateDatabaseAsync();
+        Store = await Factory.OpenAsync(Location);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        await Factory.DropAsync(Location);
+    }
+}

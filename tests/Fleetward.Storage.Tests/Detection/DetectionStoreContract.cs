@@ -6,25 +6,9 @@ using Fleetward.Core.Telemetry;
 namespace Fleetward.Storage.Tests.Detection;
 
 /// <summary>The detection half of the storage contract (telemetry, snapshots, incidents, commands, SIEM outbox), on both engines.</summary>
-public abstract class DetectionStoreContract(ITestStoreFactory factory) : IAsyncLifetime
+public abstract class DetectionStoreContract(ITestStoreFactory factory) : StoreContract(factory)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
-    private string _location = "";
-
-    private IFleetStore Store { get; set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _location = await factory.CreateDatabaseAsync();
-        Store = await factory.OpenAsync(_location);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Store.DisposeAsync();
-        await factory.DropAsync(_location);
-    }
-
     [Fact]
     public async Task Latest_telemetry_keeps_the_newest_sequence_and_history_is_bounded()
     {

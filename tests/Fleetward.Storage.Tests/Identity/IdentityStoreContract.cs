@@ -5,25 +5,9 @@ using Fleetward.Core.Ports;
 namespace Fleetward.Storage.Tests.Identity;
 
 /// <summary>The device-identity part of the storage contract (certificates, CRL numbers, groups, tokens), on both engines.</summary>
-public abstract class IdentityStoreContract(ITestStoreFactory factory) : IAsyncLifetime
+public abstract class IdentityStoreContract(ITestStoreFactory factory) : StoreContract(factory)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
-    private string _location = "";
-
-    protected IFleetStore Store { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _location = await factory.CreateDatabaseAsync();
-        Store = await factory.OpenAsync(_location);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Store.DisposeAsync();
-        await factory.DropAsync(_location);
-    }
-
     [Fact]
     public async Task Certificate_round_trips_and_a_duplicate_serial_is_refused()
     {
