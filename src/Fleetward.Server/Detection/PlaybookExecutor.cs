@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Fleetward.Core.Audit;
 using Fleetward.Core.Devices;
+using Fleetward.Core.Identity;
 using Fleetward.Core.Incidents;
 using Fleetward.Core.Ports;
 using Fleetward.Core.Siem;
@@ -98,23 +99,45 @@ public sealed class PlaybookExecutor(DeviceCommandIssuer issuer, OcsfEventFactor
         return new ExecutedResponse(response, commands, stateAfter) { RevokedCertificates = revokedCertificates };
     }
 
+    /// <summary>
+    /// Moves the device through the one lifecycle state machine (<see cref="DeviceLifecycleTransitions"/>), so a playbook
+    /// can never do what an operator may not (e.g. bring a decommissioned device back), and records it in the same
+    /// audit format as every other state change. A transition the machine refuses leaves the state and is audited.
+    /// </summary>
     private static async Task<DeviceLifecycleState> SetStateAsync(IFleetUnitOfWork work, SetDeviceStateEffect set, PlannedResponse response, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var device = await work.Devices.GetAsync(set.DeviceId, cancellationToken)
             ?? throw new InvalidOperationException($"Device {set.DeviceId} does not exist.");
-        if (device.State != set.State)
+        if (device.State == set.State)
         {
-            await work.Devices.SetStateAsync(set.DeviceId, set.State, cancellationToken);
-            await work.Audit.AppendAsync(new AuditEvent("device.state.changed", now, response.Actor, set.DeviceId, new JsonObject
+            return set.State;
+        }
+
+        var action = set.State switch
+        {
+            DeviceLifecycleState.Quarantined => DeviceLifecycleAction.Quarantine,
+            DeviceLifecycleState.Active => DeviceLifecycleAction.Release,
+            DeviceLifecycleState.Decommissioned => DeviceLifecycleAction.Decommission,
+            _ => throw new InvalidOperationException($"A playbook cannot move a device to {set.State.ToName()}."),
+        };
+        var decision = DeviceLifecycleTransitions.Decide(device.State, action);
+        var reason = response.IncidentId is null ? response.Reason : $"{response.Reason} (incident {response.IncidentId})";
+        if (!decision.Allowed)
+        {
+            await work.Audit.AppendAsync(new AuditEvent("device.state.change.refused", now, response.Actor, set.DeviceId, new JsonObject
             {
                 ["from"] = device.State.ToName(),
-                ["to"] = set.State.ToName(),
+                ["requested"] = set.State.ToName(),
                 ["action"] = response.Action.ToName(),
                 ["incident_id"] = response.IncidentId,
-                ["reason"] = response.Reason,
+                ["reason"] = decision.Reason,
             }.ToJsonString()), cancellationToken);
+            return device.State;
         }
-        return set.State;
+
+        await work.Devices.SetStateAsync(set.DeviceId, decision.To, cancellationToken);
+        await work.Audit.AppendAsync(new DeviceStateChangedRecord(set.DeviceId, device.State, decision.To, reason).ToAuditEvent(now, response.Actor), cancellationToken);
+        return decision.To;
     }
 
     private static async Task AdvanceAsync(IFleetUnitOfWork work, AdvanceIncidentEffect advance, string actor, DateTimeOffset now, CancellationToken cancellationToken)

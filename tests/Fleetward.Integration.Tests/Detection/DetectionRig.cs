@@ -49,6 +49,7 @@ public sealed class DetectionRig : IAsyncDisposable
     public DetectionHost Detection => _services.GetRequiredService<DetectionHost>();
     public ServerCommandKey CommandKey => _services.GetRequiredService<ServerCommandKey>();
     public DeviceCommandIssuer Issuer => _services.GetRequiredService<DeviceCommandIssuer>();
+    public PlaybookExecutor Executor => _services.GetRequiredService<PlaybookExecutor>();
 
     public static async Task<DetectionRig> StartAsync(TestEngine engine, DateTimeOffset start, DetectionServerOptions? options = null, Func<IFleetStore, IFleetStore>? wrap = null)
     {

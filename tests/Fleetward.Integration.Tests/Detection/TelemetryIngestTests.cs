@@ -26,6 +26,26 @@ public abstract class TelemetryIngestTests(TestEngine engine, ITestOutputHelper 
     public async Task DisposeAsync() => await _rig.DisposeAsync();
 
     [Fact]
+    public async Task A_playbook_cannot_move_a_device_where_the_lifecycle_forbids_and_the_refusal_is_audited()
+    {
+        await _rig.AddDeviceAsync("gone-1", "rover-x", DeviceLifecycleState.Decommissioned);
+        var release = new PlannedResponse(ResponseAction.ReleaseFromQuarantine, "gone-1", null, "operator:test", "back to work",
+            [new SetDeviceStateEffect("gone-1", DeviceLifecycleState.Active)]);
+
+        await using (var work = await _rig.Store.BeginAsync())
+        {
+            var executed = await _rig.Executor.ExecuteAsync(work, release, _rig.Clock.GetUtcNow(), default);
+            Assert.Equal(DeviceLifecycleState.Decommissioned, executed.DeviceStateAfter);
+            await work.CommitAsync();
+        }
+
+        Assert.Equal(DeviceLifecycleState.Decommissioned, (await _rig.DeviceAsync("gone-1")).State);
+        var audit = await _rig.AuditTypesAsync("gone-1");
+        Assert.Contains("device.state.change.refused", audit);
+        Assert.DoesNotContain("device.state.changed", audit);
+    }
+
+    [Fact]
     public async Task Mirai_like_device_is_detected_on_its_first_infected_report_quarantined_and_sent_an_isolate_command()
     {
         var device = await _rig.AddDeviceAsync("rover-1", "rover-x");
