@@ -1,3 +1,4 @@
+using Fleetward.Core.DeviceApi;
 using BenchmarkDotNet.Attributes;
 using Dapper;
 using Fleetward.Core.Devices;

@@ -1,3 +1,4 @@
+using Fleetward.Core.DeviceApi;
 using Fleetward.Core.Devices;
 using Fleetward.Server.Devices;
 using Fleetward.Server.Hosting;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Fleetward.Core.Access;
 using Fleetward.Core.Audit;
+using Fleetward.Core.DeviceApi;
 using Fleetward.Core.Devices;
 using Fleetward.Core.Incidents;
 using Fleetward.Core.Ports;
@@ -49,7 +50,7 @@ public sealed class DeviceCommandEndpoints : IServerModule
     private static async Task<IResult> OutcomeAsync(string id, HttpContext context, IFleetStore store, TimeProvider time, DetectionMetrics metrics)
     {
         var device = context.GetAuthenticatedDevice().Device;
-        var body = await JsonBody.ReadAsync<OutcomeRequest>(context.Request);
+        var body = await JsonBody.ReadAsync<CommandOutcomeReport>(context.Request);
         if (!DeviceCommandStatusNames.TryParse(body.Status, out var status) || status is DeviceCommandStatus.Pending or DeviceCommandStatus.Delivered)
         {
             throw ProblemException.Validation("$.status", $"status must be completed, refused or failed; got '{body.Status}'.");
@@ -83,17 +84,6 @@ public sealed class DeviceCommandEndpoints : IServerModule
         return Results.Json(commands.Select(c => new CommandStatusView(c.Id, c.Kind.ToName(), c.IncidentId, c.Status.ToName(), c.IssuedAt, c.ExpiresAt,
             c.DeliveredAt, c.CompletedAt, c.Outcome)).ToList(), JsonBody.Options);
     }
-
-    /// <summary>A device's report on one command: completed, refused (with the verifier's reason) or failed.</summary>
-    public sealed record OutcomeRequest(string Status, string Detail);
-
-    /// <summary>The DSSE envelope as the agent verifies it, with the id it reports the outcome under.</summary>
-    public sealed record DeviceCommandView(string Id, string Kind, JsonObject Envelope);
-
-    public sealed record CommandBatch(IReadOnlyList<DeviceCommandView> Commands);
-
-    /// <summary>The server command key devices pin: key id (SHA-256 of the SPKI) and the SPKI PEM.</summary>
-    public sealed record CommandKeyView(string KeyId, string Algorithm, string PublicKeyPem);
 
     public sealed record CommandStatusView(string Id, string Kind, string? IncidentId, string Status, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt,
         DateTimeOffset? DeliveredAt, DateTimeOffset? CompletedAt, string? Outcome);

@@ -1,4 +1,5 @@
 using Fleetward.Core.Access;
+using Fleetward.Core.DeviceApi;
 using Fleetward.Core.Devices;
 using Fleetward.Core.Ports;
 using Fleetward.Core.Telemetry;
@@ -84,9 +85,6 @@ public sealed class TelemetryEndpoints : IServerModule
         var recent = await read.Telemetry.ListRecentAsync(id, ITelemetryRepository.MaxHistoryPerDevice, context.RequestAborted);
         return Results.Json(new TelemetryView(id, latest?.ReceivedAt, latest?.Report, recent), JsonBody.Options);
     }
-
-    /// <summary>What a device learns about its batch: counts only, never what detection concluded.</summary>
-    public sealed record IngestReceipt(int Accepted, int Stale);
 
     /// <summary>A device's latest report and its recent history (oldest first) for sparklines.</summary>
     public sealed record TelemetryView(string DeviceId, DateTimeOffset? ReceivedAt, TelemetryReport? Latest, IReadOnlyList<TelemetryPoint> Recent);

@@ -1,3 +1,4 @@
+using Fleetward.Core.DeviceApi;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Fleetward.Core.Devices;
