@@ -98,12 +98,13 @@ public sealed class AgentFleetServer : IAsyncDisposable
     /// <summary>Where agents keep their state: memory-backed where available, since thousands of fsyncs prove nothing more on a disk.</summary>
     public string AgentRoot => Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), "fleetward-agents-" + Path.GetFileName(Root));
 
-    public static async Task<AgentFleetServer> StartAsync(bool postgres = false)
+    /// <param name="start">Where the clock starts; default noon three days ago.</param>
+    public static async Task<AgentFleetServer> StartAsync(bool postgres = false, DateTimeOffset? start = null)
     {
         var root = Directory.CreateTempSubdirectory("fleetward-agent-").FullName;
         var data = new DataDirectory(Path.Combine(root, "data"));
-        var start = new DateTimeOffset(DateTimeOffset.UtcNow.UtcDateTime.Date, TimeSpan.Zero).AddDays(-3).AddHours(12);
-        var clock = new AgentTestClock(start);
+        var clockStart = start ?? new DateTimeOffset(DateTimeOffset.UtcNow.UtcDateTime.Date, TimeSpan.Zero).AddDays(-3).AddHours(12);
+        var clock = new AgentTestClock(clockStart);
         var devicePort = FreePort();
         var deviceUrl = new Uri($"https://127.0.0.1:{devicePort}/");
         string? connectionString = null;
@@ -116,7 +117,7 @@ public sealed class AgentFleetServer : IAsyncDisposable
         // Zero trust for updates too: TUF metadata and targets only over mutual TLS, targets only for active devices.
         var updates = new UpdatesDirectory(data.Root);
         (UpdatesSettings.Load(updates) with { RequireDeviceCertificate = true }).Save(updates);
-        CertificateAuthorityInitializer.Initialize(data, Path.Combine(root, "root-key.pem"), "root-passphrase-for-tests", null, EstControlPlane.IssuingPassphrase, start.AddMinutes(-5));
+        CertificateAuthorityInitializer.Initialize(data, Path.Combine(root, "root-key.pem"), "root-passphrase-for-tests", null, EstControlPlane.IssuingPassphrase, clockStart.AddMinutes(-5));
         ControlPlane plane;
         await EstControlPlane.StartLock.WaitAsync();
         try
