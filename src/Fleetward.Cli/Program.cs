@@ -25,6 +25,7 @@ public static class Program
         root.Add(ReleaseCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
+        agent.Add(AgentRunCommand.Create());
         root.Add(agent);
         return root;
     }
