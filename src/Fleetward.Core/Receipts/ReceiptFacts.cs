@@ -30,7 +30,7 @@ public sealed record FleetFacts(long Active, long Quarantined)
 /// <param name="DevicesWithUniqueKey">Of those, devices none of whose valid certificates carries a public key that any certificate of another device carries.</param>
 /// <param name="DevicesSharingKey">Devices holding a valid certificate whose public key some other device's certificate also carries.</param>
 /// <param name="DevicesWithoutFingerprint">Devices with a valid certificate whose key fingerprint is unknown (stored before fingerprints were kept).</param>
-/// <param name="DevicesWithinRotationSlo">Devices whose newest valid certificate has not passed its renewal deadline.</param>
+/// <param name="DevicesWithinRotationSlo">Devices holding a valid certificate that has not passed its renewal deadline.</param>
 public sealed record CredentialFacts(
     long DevicesWithValidCertificate,
     long DevicesWithUniqueKey,

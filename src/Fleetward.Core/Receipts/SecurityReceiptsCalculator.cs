@@ -42,7 +42,7 @@ public static class SecurityReceiptsCalculator
                 "the server counted no authenticated or refused device request in the window",
                 $"{facts.Connections.Refused} refused, {facts.Connections.Anonymous} anonymous (EST bootstrap, TUF metadata)"),
             Ratio(ReceiptFigureIds.CertificatesWithinRotationSlo, "Certificates within rotation SLO",
-                $"In-service devices whose newest valid certificate has not passed its renewal deadline ({RenewalDeadlineFraction.ToString("0.####", CultureInfo.InvariantCulture)} of its lifetime: the renewal point plus the largest jitter), out of all in-service devices. A device without a valid certificate is outside the SLO.",
+                $"In-service devices holding a valid certificate that has not passed its renewal deadline ({RenewalDeadlineFraction.ToString("0.####", CultureInfo.InvariantCulture)} of its lifetime: the renewal point plus the largest jitter, of the shorter of the certificate's lifetime and its enrollment group's configured one), out of all in-service devices. A device without a valid certificate is outside the SLO.",
                 ReceiptScope.Current, facts.Credentials.DevicesWithinRotationSlo, "devices within the SLO", fleet, InService,
                 "no device is in service"),
             OnRelease(ReceiptFigureIds.DevicesOnLatestRelease, "Devices on the latest release",
