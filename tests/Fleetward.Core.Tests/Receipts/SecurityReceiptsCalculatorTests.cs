@@ -265,3 +265,24 @@ public sealed class SecurityReceiptsCalculatorTests
         Assert.Throws<ArgumentException>(() => SecurityReceiptsCalculator.Compute("s", Now, Now, Busy(), null));
     }
 }
+
+public sealed class ReceiptTextTests
+{
+    [Theory]
+    [InlineData("42", "42 s")]
+    [InlineData("0.333", "0.333 s")]
+    [InlineData("450", "7.5 min")]
+    [InlineData("5400", "1.5 h")]
+    [InlineData("276480", "3.2 d")]
+    public void Durations_use_the_largest_readable_unit(string seconds, string expected) =>
+        Assert.Equal(expected, ReceiptText.Duration(decimal.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public void A_figure_without_a_value_reads_no_data_and_keeps_its_fraction()
+    {
+        var figure = new ReceiptFigure("x", "X", "def", ReceiptUnit.Percent, ReceiptScope.Current, null, null, null, 0, "devices", "none");
+        Assert.Equal("no data", ReceiptText.Value(figure));
+        Assert.Equal("0 devices", ReceiptText.Fraction(figure));
+        Assert.Equal("12.5 %", ReceiptText.Value(figure with { Value = 12.5m }));
+    }
+}
