@@ -23,7 +23,6 @@ public sealed class RolloutEndpoints : IServerModule
 {
     public void ConfigureServices(IServiceCollection services, ServerOptions options)
     {
-        services.TryAddSingleton<IRolloutReleaseResolver, RequestReleaseResolver>();
         services.TryAddSingleton(new UpdateGatePolicy());
         services.AddSingleton<RolloutService>();
         services.AddSingleton<CheckInService>();

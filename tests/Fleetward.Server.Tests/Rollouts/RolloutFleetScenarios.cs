@@ -24,7 +24,9 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
     public async Task InitializeAsync()
     {
         _test = await createStore(_clock);
-        _rollouts = new RolloutService(_test.Store, _clock, new RequestReleaseResolver());
+        await PublishedReleases.PublishAsync(_test.Store, "fw", "2.0.0", 2, hardwareIds: ["mower"]);
+        await PublishedReleases.PublishAsync(_test.Store, "fw-security", "2.0.0", 2, ReleaseChannel.Security, ["mower"]);
+        _rollouts = new RolloutService(_test.Store, _clock);
         _ticker = new RolloutTicker(_test.Store, _clock);
         _fleet = new SimulatedFleet(_test.Store, _clock);
     }
@@ -39,7 +41,7 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
         int? rate = null,
         int retries = 0,
         long installTimeoutSeconds = 1800) => new(
-        new ReleaseSpec("fw", "2.0.0", 2, channel),
+        new ReleaseSpec(Version: "2.0.0", Channel: channel),
         rings ?? [new RingSpec(1m, 600), new RingSpec(10m, 600), new RingSpec(50m, 600), new RingSpec(100m, 0)],
         "rollout-1",
         new SelectionSpec(Model: "mower"),
