@@ -26,7 +26,8 @@ public sealed class RolloutEndpoints : IServerModule
         services.TryAddSingleton(new UpdateGatePolicy());
         services.AddSingleton<RolloutService>();
         services.AddSingleton<CheckInService>();
-        services.AddSingleton<RolloutTicker>();
+        services.AddSingleton(provider => new RolloutTicker(
+            provider.GetRequiredService<Core.Ports.IFleetStore>(), provider.GetRequiredService<TimeProvider>(), options.RolloutRollbackTimeout));
         services.AddHostedService<RolloutWorker>();
     }
 
