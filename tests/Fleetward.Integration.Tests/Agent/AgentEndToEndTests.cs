@@ -94,7 +94,9 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     public async Task A_target_missing_from_TUF_is_refused()
     {
         await using var device = await server.NewDeviceAsync(Group, "rover-3");
-        await server.StartRolloutAsync("r-unsigned", new ReleaseSpec("rel_not_in_tuf", "9.9.9", 9, "stable"));
+        var release = await server.PublishAsync(Image("rootfs 1.5.0"), "1.5.0", 1);
+        await server.StartRolloutAsync("r-unsigned", release);
+        await server.CompromiseRolloutAsync("r-unsigned", "rel_not_in_tuf", "9.9.9", 9);
 
         var outcome = await device.Agent.CheckInAsync(default);
 
@@ -126,7 +128,8 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     {
         await using var device = await server.NewDeviceAsync(Group, "rover-5");
         var release = await server.PublishAsync(Image("rootfs 2.0.0"), "2.0.0", 2);
-        await server.StartRolloutAsync("r-lying", new ReleaseSpec(release.Id, "2.0.0", 7, "stable"));
+        await server.StartRolloutAsync("r-lying", release);
+        await server.CompromiseRolloutAsync("r-lying", release.Id, "2.0.0", 7);
 
         var outcome = await device.Agent.CheckInAsync(default);
 
