@@ -39,6 +39,29 @@ public sealed class SimulatedFactoryCa : IDisposable
     }
 
     /// <summary>
+    /// The factory line kept in <paramref name="directory"/> (ca.crt and ca.key, PKCS#8 PEM, owner-only), created on first
+    /// use, so a rerun of the simulator against the same server and state root presents IDevIDs the server still trusts.
+    /// </summary>
+    public static SimulatedFactoryCa LoadOrCreate(string directory, string line, DateTimeOffset now)
+    {
+        var certificatePath = Path.Combine(directory, "ca.crt");
+        var keyPath = Path.Combine(directory, "ca.key");
+        if (File.Exists(certificatePath) && File.Exists(keyPath))
+        {
+            var key = ECDsa.Create();
+            key.ImportFromPem(File.ReadAllText(keyPath));
+            return new SimulatedFactoryCa(key, X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath)));
+        }
+        Directory.CreateDirectory(directory);
+        var created = Create(line, now);
+        File.WriteAllText(keyPath, "");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(keyPath, created._key.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(certificatePath, created.CertificatePem);
+        return created;
+    }
+
+    /// <summary>
     /// Issues a robot's IDevID: its own P-256 key, the device id as the subject serialNumber attribute (what the
     /// server reads as the device id) and as CN, client authentication usage, valid for the robot's service life.
     /// </summary>

@@ -122,18 +122,31 @@ public sealed class FleetOperatorClient(HttpClient http) : IDisposable
         return answer!["items"]!.Deserialize<List<ReleaseInfo>>(Json)!;
     }
 
-    /// <summary>Creates and starts a one-ring rollout of <paramref name="release"/> to exactly <paramref name="deviceIds"/>; returns the rollout id.</summary>
-    public async Task<string> StartRolloutAsync(ReleaseInfo release, IReadOnlyList<string> deviceIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates and starts a rollout of <paramref name="release"/> to exactly <paramref name="deviceIds"/> through rings at
+    /// the given cumulative percentages, aborting once <paramref name="abortAtFailedPercent"/> of finished installs fail;
+    /// returns the rollout id.
+    /// </summary>
+    public async Task<string> StartRolloutAsync(ReleaseInfo release, IReadOnlyList<string> deviceIds, IReadOnlyList<decimal> ringPercents,
+        decimal abortAtFailedPercent, CancellationToken cancellationToken)
     {
         var created = await SendAsync(HttpMethod.Post, "api/v1/rollouts", new
         {
             release = new { id = release.Id, version = release.Version, securityVersion = release.SecurityVersion, channel = release.Channel },
-            rings = new[] { new { cumulativePercent = 100m } },
+            rings = ringPercents.Select(p => new { cumulativePercent = p }).ToArray(),
             selection = new { deviceIds },
+            errorThreshold = new { failedPercent = abortAtFailedPercent, minimumFinished = 1, action = "abort" },
         }, cancellationToken);
         var id = created!["id"]!.GetValue<string>();
         await SendAsync(HttpMethod.Post, $"api/v1/rollouts/{Uri.EscapeDataString(id)}/start", null, cancellationToken);
         return id;
+    }
+
+    /// <summary>The rollout's status (draft, running, paused, completed, aborted, ...) and the reason the server gives.</summary>
+    public async Task<(string Status, string? Reason)> RolloutStatusAsync(string rolloutId, CancellationToken cancellationToken)
+    {
+        var answer = await SendAsync(HttpMethod.Get, $"api/v1/rollouts/{Uri.EscapeDataString(rolloutId)}", null, cancellationToken);
+        return (answer!["status"]!.GetValue<string>(), answer["statusReason"]?.GetValue<string>());
     }
 
     private async Task<JsonNode?> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
