@@ -47,7 +47,7 @@ public sealed class SimulationServer : IAsyncDisposable
 
     public static async Task<SimulationServer> StartAsync(TimeProvider clock)
     {
-        var root = Directory.CreateTempSubdirectory("fleetward-sim-server-").FullName;
+        var root = ScratchDirectory.Create("fleetward-sim-server-");
         var data = new DataDirectory(Path.Combine(root, "data"));
         var loopback = new Uri("https://127.0.0.1:0");
         var init = await DataDirectoryInitializer.InitializeAsync(data, loopback, loopback, null, clock, CancellationToken.None);
