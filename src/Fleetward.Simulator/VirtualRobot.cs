@@ -61,6 +61,8 @@ public sealed class VirtualRobot : IAsyncDisposable
     internal async Task RunDueAsync(TimeProvider time, TimeSpan? sampleInterval, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        _progress.Lateness.Record(now - NextDue);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             if (sampleInterval is { } every && now >= _sampleDue)
@@ -80,6 +82,7 @@ public sealed class VirtualRobot : IAsyncDisposable
             _progress.Raise(new FleetEvent(now, DeviceId, FleetEventKind.Error, failure.Message));
             _agentDue = now + TimeSpan.FromSeconds(30);
         }
+        _progress.RunTime.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         Observe(Agent.Status, time.GetUtcNow());
     }
 
