@@ -212,7 +212,7 @@ public sealed class FleetSimulator : IAsyncDisposable
             if (status.LastPhase == "succeeded") succeeded++;
             if (status.LastPhase is "rolled-back" or "rollback-failed") rolledBack++;
             if (status.LastPhase == "failed") failed++;
-            if (status.Isolated) quarantined++;
+            if (VirtualRobot.IsQuarantined(status)) quarantined++;
         }
         return new FleetCounters(_robots.Count, enrolled, checkedIn, installing, succeeded, rolledBack, failed, quarantined,
             Progress.Refused, Progress.CheckIns, Progress.TelemetryReports, Progress.Errors);

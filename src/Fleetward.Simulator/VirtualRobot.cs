@@ -117,13 +117,22 @@ public sealed class VirtualRobot : IAsyncDisposable
                     break;
             }
         }
-        if (status.Isolated && before?.Isolated != true) Raise(FleetEventKind.Quarantined);
-        if (!status.Isolated && before?.Isolated == true) Raise(FleetEventKind.Released);
+        var quarantined = IsQuarantined(status);
+        var wasQuarantined = before is not null && IsQuarantined(before);
+        if (quarantined && !wasQuarantined) Raise(FleetEventKind.Quarantined);
+        if (!quarantined && wasQuarantined) Raise(FleetEventKind.Released);
         if (status.LastError is { } error && error != before?.LastError) Raise(FleetEventKind.Error, error);
     }
 
     /// <summary>Where the robot stands for the fleet's gauges.</summary>
     internal AgentStatus? LastStatus => _lastStatus;
+
+    /// <summary>
+    /// Quarantined as the robot experiences it: its agent isolated itself on the signed command, or the server refuses
+    /// it because it is quarantined (after a credential rotation it cannot even fetch the isolate command).
+    /// </summary>
+    internal static bool IsQuarantined(AgentStatus status) =>
+        status.Isolated || status.LastError?.Contains("device.quarantined", StringComparison.Ordinal) == true;
 
     internal static bool IsInstalling(string? phase) =>
         phase is "assigned" or "downloading" or "downloaded" or "installing" or "rebooting" or "verifying";

@@ -45,9 +45,13 @@ public sealed class MiraiInfectionDrill : IFleetDrill
                 incident.DetectedAt - infectedAt, null, incident.Id);
         }
         log.Add($"{robot.DeviceId} quarantined by the server");
-        // The isolate command reaches the robot when its agent next fetches commands (if its credentials still let it).
-        await log.WaitUntilAsync(_ => Task.FromResult(robot.Status.Isolated), context.Fleet.Options.Intervals.Commands / 2, cancellationToken).ConfigureAwait(false);
-        log.Add(robot.Status.Isolated ? $"{robot.DeviceId} agent isolated itself on the signed isolate command" : $"{robot.DeviceId} agent has not received the isolate command (its credentials were rotated)");
+        // The robot learns of it on its next contact: the signed isolate command, or (when the playbook rotated its
+        // credentials) the server refusing to enroll it again while it is quarantined.
+        await log.WaitUntilAsync(_ => Task.FromResult(VirtualRobot.IsQuarantined(robot.Status)), context.Fleet.Options.Intervals.Commands / 2, cancellationToken).ConfigureAwait(false);
+        var status = robot.Status;
+        log.Add(status.Isolated ? $"{robot.DeviceId} agent isolated itself on the signed isolate command"
+            : VirtualRobot.IsQuarantined(status) ? $"{robot.DeviceId} is cut off: {status.LastError}"
+            : $"{robot.DeviceId} agent has not noticed the quarantine yet");
         return new DrillReport(Name, DrillVerdict.Defended,
             $"{robot.DeviceId} detected {FormatSpan(incident.DetectedAt - infectedAt)} after infection and quarantined",
             [robot.DeviceId], log.Steps, incident.DetectedAt - infectedAt, quarantinedAt - infectedAt, incident.Id);
