@@ -24,6 +24,7 @@ public static class Program
         root.Add(TufRootCommand.Create());
         root.Add(ReleaseCommand.Create());
         root.Add(ReportCommand.Create());
+        root.Add(SimCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
         agent.Add(AgentRunCommand.Create());
