@@ -26,6 +26,7 @@ public static class Program
         root.Add(ReportCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
+        agent.Add(AgentRunCommand.Create());
         root.Add(agent);
         return root;
     }
