@@ -61,6 +61,7 @@ public sealed class RolloutPagesTests : IAsyncLifetime
         Assert.Contains("needs 95% of " + view.Rings[0].TargetDevices + " succeeded", html);
         Assert.Contains(">0 */6 * * *<", html);
         Assert.Contains("bypass the windows", html);
+        Assert.Contains("id=\"window-state\">open<", html);
         Assert.Contains("rollout.started", html);
         Assert.Contains("health check failed after 3 boots", html);
         var failedDevice = fleet.Devices.Values.First(d => d.Bad).Device.Id;

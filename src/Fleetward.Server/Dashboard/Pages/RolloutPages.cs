@@ -387,21 +387,27 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
             }
             using (html.Open("dl", ("class", "facts facts-compact")))
             {
-                DashboardLayout.Fact(html, "Next opening", () =>
+                DashboardLayout.Fact(html, "Now", () =>
                 {
-                    if (rollout.NextMaintenanceWindow is { } next && next <= now)
+                    if (IsWindowOpen(rollout.Maintenance, now))
                     {
-                        html.Element("span", "open now", ("class", "badge badge-good"));
+                        html.Element("span", "open", ("class", "badge badge-good"), ("id", "window-state"));
                     }
                     else
                     {
-                        DashboardLayout.Instant(html, rollout.NextMaintenanceWindow, now);
+                        html.Element("span", "closed", ("class", "badge badge-neutral"), ("id", "window-state"));
                     }
                 });
+                DashboardLayout.Fact(html, "Next opening", () => DashboardLayout.Instant(html, rollout.NextMaintenanceWindow, now));
                 DashboardLayout.Fact(html, "Security releases", rollout.Maintenance.SecurityReleasesBypassWindows ? "bypass the windows" : "wait for a window");
             }
         }
     }
+
+    /// <summary>Whether one of the rollout's windows is open at <paramref name="now"/> (the view carries the windows as their specs).</summary>
+    public static bool IsWindowOpen(MaintenanceSpec maintenance, DateTimeOffset now) =>
+        (maintenance.Windows ?? []).Any(w =>
+            new MaintenanceWindow(CronSchedule.Parse(w.Schedule), TimeSpan.FromSeconds(w.DurationSeconds), TimeZoneInfo.FindSystemTimeZoneById(w.TimeZone)).IsOpen(now));
 
     /// <summary>What stands between a ring and the next one, in words.</summary>
     public static string Gate(RingView ring, DateTimeOffset now)
@@ -438,7 +444,7 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
                 using (html.Open("thead"))
                 using (html.Open("tr"))
                 {
-                    foreach (var heading in new[] { "Ring", "Share", "Threshold", "Soak", "State", "Gate", "Progress", "Targets", "Succeeded", "Failed", "In progress", "Rolled back", "Activated" })
+                    foreach (var heading in new[] { "Ring", "Policy", "State", "Gate", "Progress", "Targets", "Succeeded", "Failed", "In progress", "Rolled back" })
                     {
                         html.Element("th", heading, ("scope", "col"));
                     }
@@ -451,10 +457,13 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
                         using (html.Open("tr"))
                         {
                             html.Element("td", (ring.Index + 1).ToString(CultureInfo.InvariantCulture), ("data-label", "Ring"));
-                            html.Element("td", "up to " + ring.CumulativePercent.ToString("0.##", CultureInfo.InvariantCulture) + "%", ("data-label", "Share"));
-                            html.Element("td", "≥ " + ring.SuccessThresholdPercent.ToString("0.##", CultureInfo.InvariantCulture) + "%"
-                                + (ring.RequiresApproval ? ", approval" : ""), ("data-label", "Threshold"));
-                            html.Element("td", ring.MinimumSoakSeconds == 0 ? "none" : DashboardLayout.Duration(TimeSpan.FromSeconds(ring.MinimumSoakSeconds)), ("data-label", "Soak"));
+                            using (html.Open("td", ("data-label", "Policy"), ("class", "policy")))
+                            {
+                                html.Element("div", "up to " + ring.CumulativePercent.ToString("0.##", CultureInfo.InvariantCulture) + "% of the fleet");
+                                html.Element("div", "≥ " + ring.SuccessThresholdPercent.ToString("0.##", CultureInfo.InvariantCulture) + "% succeeded, soak "
+                                    + (ring.MinimumSoakSeconds == 0 ? "none" : DashboardLayout.Duration(TimeSpan.FromSeconds(ring.MinimumSoakSeconds)))
+                                    + (ring.RequiresApproval ? ", approval" : ""), ("class", "muted"));
+                            }
                             using (html.Open("td", ("data-label", "State")))
                             {
                                 DashboardLayout.Badge(html, ring.Status, RolloutTones.Of(ring.Status));
@@ -469,10 +478,6 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
                             html.Element("td", DashboardLayout.Count(tally.Failed), ("data-label", "Failed"), ("class", "num"));
                             html.Element("td", DashboardLayout.Count(tally.InProgress), ("data-label", "In progress"), ("class", "num"));
                             html.Element("td", DashboardLayout.Count(tally.RolledBack), ("data-label", "Rolled back"), ("class", "num"));
-                            using (html.Open("td", ("data-label", "Activated")))
-                            {
-                                DashboardLayout.CompactInstant(html, ring.ActivatedAt, now);
-                            }
                         }
                     }
                 }
