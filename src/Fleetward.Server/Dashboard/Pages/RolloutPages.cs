@@ -444,7 +444,7 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
                 using (html.Open("thead"))
                 using (html.Open("tr"))
                 {
-                    foreach (var heading in new[] { "Ring", "Policy", "State", "Gate", "Progress", "Targets", "Succeeded", "Failed", "In progress", "Rolled back" })
+                    foreach (var heading in new[] { "Ring", "Policy", "State", "Gate", "Devices" })
                     {
                         html.Element("th", heading, ("scope", "col"));
                     }
@@ -469,19 +469,32 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
                                 DashboardLayout.Badge(html, ring.Status, RolloutTones.Of(ring.Status));
                             }
                             html.Element("td", Gate(ring, now), ("data-label", "Gate"), ("class", "gate"));
-                            using (html.Open("td", ("data-label", "Progress"), ("class", "progress-cell")))
+                            using (html.Open("td", ("data-label", "Devices"), ("class", "progress-cell ring-devices")))
                             {
                                 SvgProgressBar.Render(html, $"ring-{ring.Index}", $"Ring {ring.Index + 1} devices", tally.Segments(), ring.TargetDevices);
+                                using (html.Open("div", ("class", "ring-counts")))
+                                {
+                                    Count(html, tally.Succeeded, "succeeded", "good");
+                                    Count(html, tally.Failed, "failed", "bad");
+                                    Count(html, tally.InProgress, "in progress", "busy");
+                                    Count(html, tally.RolledBack, "rolled back", "neutral");
+                                    html.Element("span", "of " + DashboardLayout.Count(ring.TargetDevices) + " targets", ("class", "muted"));
+                                }
                             }
-                            html.Element("td", DashboardLayout.Count(ring.TargetDevices), ("data-label", "Targets"), ("class", "num"));
-                            html.Element("td", DashboardLayout.Count(tally.Succeeded), ("data-label", "Succeeded"), ("class", "num"));
-                            html.Element("td", DashboardLayout.Count(tally.Failed), ("data-label", "Failed"), ("class", "num"));
-                            html.Element("td", DashboardLayout.Count(tally.InProgress), ("data-label", "In progress"), ("class", "num"));
-                            html.Element("td", DashboardLayout.Count(tally.RolledBack), ("data-label", "Rolled back"), ("class", "num"));
                         }
                     }
                 }
             }
+        }
+    }
+
+    private static void Count(HtmlWriter html, int value, string label, string tone)
+    {
+        using (html.Open("span", ("class", "count count-" + tone)))
+        {
+            html.Element("span", null, ("class", "swatch tone-" + tone), ("aria-hidden", "true"));
+            html.Element("strong", DashboardLayout.Count(value));
+            html.Text(" " + label);
         }
     }
 
