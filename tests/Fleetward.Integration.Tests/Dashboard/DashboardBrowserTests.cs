@@ -55,7 +55,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
                 store,
                 new FleetwardServerSetup { ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.None) });
             await server.StartAsync();
-            await DashboardOperationsSeed.RolloutAsync(server, store);
+            await DashboardOperationsSeed.RolloutsAsync(server, store);
             await DashboardOperationsSeed.MiraiIncidentAsync(server, store);
             var issuer = new ApiTokenIssuer(store, TimeProvider.System);
             var token = (await issuer.IssueAsync("ops-console", OperatorRole.Admin, null, "test", default)).PlainText;
@@ -179,6 +179,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         var row = page.Locator("table.table tbody tr", new PageLocatorOptions { HasText = DashboardOperationsSeed.RolloutId });
         await Assertions.Expect(row.Locator(".badge")).ToHaveTextAsync("running");
         await Assertions.Expect(row.Locator("svg.chart-progress")).ToBeVisibleAsync();
+        var completed = page.Locator("table.table tbody tr", new PageLocatorOptions { HasText = DashboardOperationsSeed.CompletedRolloutId });
+        await Assertions.Expect(completed.Locator(".badge")).ToHaveTextAsync("completed");
         await ShotAsync("08-rollouts.png");
 
         await row.Locator("a.mono").ClickAsync();

@@ -22,18 +22,34 @@ public static class DashboardOperationsSeed
     public const string RolloutId = "rover-fw-2-4";
     public const string InfectedDevice = "robot-0001";
 
-    public static async Task RolloutAsync(FleetwardServer server, IFleetStore store)
+    public const string CompletedRolloutId = "drone-fw-1-9";
+
+    /// <summary>
+    /// A finished drone rollout (one ring, every device succeeded) and a running rover canary whose first ring has
+    /// devices that succeeded, fell back to their old slot and are still downloading.
+    /// </summary>
+    public static async Task RolloutsAsync(FleetwardServer server, IFleetStore store)
     {
-        var now = DateTimeOffset.UtcNow;
-        var definition = new RolloutDefinition(
-            RolloutId,
-            new ReleaseReference("rover-firmware", "2.4.0", 7, ReleaseChannel.Stable),
-            new DeviceSelection(model: "rover-x2"),
+        await RolloutAsync(server, store, CompletedRolloutId, new ReleaseReference("drone-firmware", "1.9.0", 4, ReleaseChannel.Security), "drone-m4",
+            [new RingDefinition(100m, TimeSpan.Zero, 90m, false)], "1.8.2", everyoneSucceeds: true);
+        await server.Services.GetRequiredService<RolloutTicker>().TickAsync(default);
+        await RolloutAsync(server, store, RolloutId, new ReleaseReference("rover-firmware", "2.4.0", 7, ReleaseChannel.Stable), "rover-x2",
             [
                 new RingDefinition(40m, TimeSpan.FromMinutes(30), 90m, false),
                 new RingDefinition(70m, TimeSpan.FromHours(1), 95m, true),
                 new RingDefinition(100m, TimeSpan.Zero, 95m, false),
-            ],
+            ], "2.3.1", everyoneSucceeds: false);
+    }
+
+    private static async Task RolloutAsync(FleetwardServer server, IFleetStore store, string id, ReleaseReference release, string model,
+        IReadOnlyList<RingDefinition> rings, string fromVersion, bool everyoneSucceeds)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var definition = new RolloutDefinition(
+            id,
+            release,
+            new DeviceSelection(model: model),
+            rings,
             new ErrorThreshold(null, 40m, 3, ErrorThresholdAction.Pause),
             null,
             TimeSpan.FromMinutes(30),
@@ -44,37 +60,37 @@ public static class DashboardOperationsSeed
             await work.Rollouts.InsertAsync(definition, RolloutState.Draft(definition, now));
             await work.CommitAsync();
         }
-        await server.Services.GetRequiredService<RolloutService>().StartAsync(RolloutId, "token:seed", null, default);
+        await server.Services.GetRequiredService<RolloutService>().StartAsync(id, "token:seed", null, default);
 
         var checkIn = server.Services.GetRequiredService<CheckInService>();
         List<Device> devices;
         await using (var read = await store.ReadAsync())
         {
-            devices = [.. await read.Devices.ListAsync(new DeviceQuery(Limit: 1000, State: DeviceLifecycleState.Active, Model: "rover-x2"))];
+            devices = [.. await read.Devices.ListAsync(new DeviceQuery(Limit: 1000, State: DeviceLifecycleState.Active, Model: model))];
         }
         var assigned = 0;
         for (var i = 0; i < devices.Count; i++)
         {
             var device = devices[i];
             var credential = new DeviceCredential("01" + i.ToString("x8"), device.Id, now.AddDays(-1), now.AddDays(365), false);
-            var installed = new InstalledSoftware("rover-firmware", "2.3.1", 6, "a");
+            var installed = new InstalledSoftware(release.Id, fromVersion, release.SecurityVersion - 1, "a");
             var answer = (await checkIn.CheckInAsync(device, credential, new CheckInReport(installed, "healthy"), default)).Instruction;
             if (answer.Kind != "install")
             {
                 continue;
             }
             // Of every five devices given the release: three succeed, one is still downloading, one falls back to its old slot.
-            var behaviour = assigned++ % 5;
+            var behaviour = everyoneSucceeds ? 0 : assigned++ % 5;
             var phase = behaviour == 3 ? "downloading" : "installing";
-            answer = (await checkIn.CheckInAsync(device, credential, new CheckInReport(installed, "healthy", new AssignmentReport(RolloutId, phase, answer.Attempt)), default)).Instruction;
+            answer = (await checkIn.CheckInAsync(device, credential, new CheckInReport(installed, "healthy", new AssignmentReport(id, phase, answer.Attempt)), default)).Instruction;
             if (behaviour == 3 || answer.Kind != "install")
             {
                 continue;
             }
             var report = behaviour == 4
-                ? new AssignmentReport(RolloutId, "rolled-back", answer.Attempt, "health check failed after 3 boots")
-                : new AssignmentReport(RolloutId, "succeeded", answer.Attempt);
-            var after = behaviour == 4 ? installed : new InstalledSoftware("rover-firmware", "2.4.0", 7, "b");
+                ? new AssignmentReport(id, "rolled-back", answer.Attempt, "health check failed after 3 boots")
+                : new AssignmentReport(id, "succeeded", answer.Attempt);
+            var after = behaviour == 4 ? installed : new InstalledSoftware(release.Id, release.Version, release.SecurityVersion, "b");
             await checkIn.CheckInAsync(device, credential, new CheckInReport(after, "healthy", report), default);
         }
     }
