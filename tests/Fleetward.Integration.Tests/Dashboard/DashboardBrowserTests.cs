@@ -145,9 +145,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
 
             await page.SetViewportSizeAsync(390, 844);
             await page.GotoAsync(baseUrl + "/dashboard/devices?tag=site%3Anorth");
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "16-devices-narrow.png") });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "17-devices-narrow.png") });
             await page.GotoAsync(baseUrl + "/dashboard/rollouts/" + DashboardOperationsSeed.RolloutId);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "17-rollout-narrow.png") });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "18-rollout-narrow.png") });
             await page.SetViewportSizeAsync(1280, 860);
 
             await page.ClickAsync("form.signout button");
@@ -169,7 +169,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Rollouts (open one, pause, resume), incidents (open the Mirai-like one, its timeline, a playbook), a device's telemetry, the audit log.</summary>
+    /// <summary>Rollouts (open one, pause, resume), incidents (open the Mirai-like one, its timeline, a playbook), a device's telemetry, the audit log, the receipts.</summary>
     private static async Task OperationsPagesAsync(IPage page, string artifacts)
     {
         async Task ShotAsync(string name) => await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, name), FullPage = true });
@@ -223,6 +223,10 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         await page.ClickAsync("nav[aria-label=Main] >> text=Audit");
         await Assertions.Expect(page.Locator("#verification .badge")).ToHaveTextAsync("verified");
         await ShotAsync("15-audit.png");
+
+        await page.ClickAsync("nav[aria-label=Main] >> text=Receipts");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Security receipts");
+        await ShotAsync("16-receipts.png");
     }
 
     private static string ArtifactDirectory()
