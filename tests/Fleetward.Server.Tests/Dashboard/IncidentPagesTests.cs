@@ -194,3 +194,44 @@ public sealed class IncidentPageLogicTests
         Assert.Equal("/dashboard/incidents?open=true&device=rover%207&before=inc_9", filter.Href("inc_9"));
     }
 }
+
+/// <summary>Every operations action refuses a session post without the anti-forgery token and an auditor's post, before it acts.</summary>
+public sealed class OperationsActionGuardTests : IAsyncLifetime
+{
+    private TestServer server = null!;
+
+    public async Task InitializeAsync() => server = await TestServer.StartAsync();
+
+    public async Task DisposeAsync() => await server.DisposeAsync();
+
+    [Fact]
+    public async Task No_action_runs_without_the_anti_forgery_token_or_below_the_operator_role()
+    {
+        await OperationsSeed.RolloutAsync(server);
+        var incident = await OperationsSeed.MiraiIncidentAsync(server);
+        var routes = new[] { "rollouts/rollout-1/pause", "rollouts/rollout-1/resume", "rollouts/rollout-1/approve", "rollouts/rollout-1/cancel" }
+            .Concat(new[] { "contain", "resolve", "playbooks/rotate-credentials", "playbooks/reattest", "playbooks/forensic-pull", "playbooks/release" }
+                .Select(action => $"incidents/{incident.Id}/{action}"))
+            .ToList();
+        var auditBefore = (await server.AuditEntriesAsync()).Count;
+
+        var (operatorBrowser, _, _) = await RolloutPagesTests.OpenAsync(server, OperatorRole.Operator, "/dashboard/");
+        using var _ = operatorBrowser;
+        var (auditor, _, auditorAntiForgery) = await RolloutPagesTests.OpenAsync(server, OperatorRole.Auditor, "/dashboard/");
+        using var __ = auditor;
+        foreach (var route in routes)
+        {
+            var forged = await operatorBrowser.PostFormAsync("/dashboard/" + route, [new("reason", "forged"), new(DashboardSessions.AntiForgeryField, "forged")]);
+            Assert.True(forged.StatusCode == HttpStatusCode.BadRequest, $"{route} without the token answered {forged.StatusCode}");
+            var forbidden = await auditor.PostFormAsync("/dashboard/" + route, [new("reason", "auditor"), new(DashboardSessions.AntiForgeryField, auditorAntiForgery)]);
+            Assert.True(forbidden.StatusCode == HttpStatusCode.Forbidden, $"{route} as auditor answered {forbidden.StatusCode}");
+        }
+
+        // Only the two sign-ins and the auditor's refusals (audited like every refusal) were recorded: no action changed anything.
+        var added = (await server.AuditEntriesAsync()).Skip(auditBefore).Select(e => e.Type).ToList();
+        Assert.Equal(2, added.Count(t => t == "dashboard.session.started"));
+        Assert.Equal(routes.Count, added.Count(t => t == "operator.access.refused"));
+        Assert.Equal(2 + routes.Count, added.Count);
+        Assert.Equal(Fleetward.Core.Rollouts.RolloutStatus.Running, (await OperationsSeed.StoredAsync(server, "rollout-1")).State.Status);
+    }
+}
