@@ -81,7 +81,7 @@ public class RolloutCheckInBenchmarks
             await work.CommitAsync();
         }
         var rollouts = new RolloutService(_store, TimeProvider.System);
-        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw"), [new RingSpec(100m)], RolloutId), "bench", default);
+        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw"), [new RingSpec(100m)], RolloutId, new SelectionSpec(Model: "mower")), "bench", default);
         await rollouts.StartAsync(RolloutId, "bench", null, default);
         foreach (var device in _devices)
         {
@@ -196,7 +196,7 @@ public class RolloutCheckInOverTlsBenchmarks
             await work.CommitAsync();
         }
         var rollouts = _fleet.Server.Services.GetRequiredService<RolloutService>();
-        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw"), [new RingSpec(100m)], RolloutId), "bench", default);
+        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw"), [new RingSpec(100m)], RolloutId, new SelectionSpec(Model: "mower")), "bench", default);
         await rollouts.StartAsync(RolloutId, "bench", null, default);
         foreach (var device in _fleet.Devices)
         {
