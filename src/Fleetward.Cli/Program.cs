@@ -16,6 +16,7 @@ public static class Program
         root.Add(TokenCommand.Create());
         root.Add(DeviceCommand.Create());
         root.Add(RolloutCommand.Create());
+        root.Add(GeofenceCommand.Create());
         root.Add(AuditCommand.Create());
         root.Add(CaCommand.Create());
         root.Add(GroupCommand.Create());
