@@ -225,6 +225,27 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Rate_limited_telemetry_stays_buffered_and_is_delivered_once_the_server_allows()
+    {
+        await using var device = await DeviceAsync("rover-13");
+        Assert.True(await device.Agent.EnsureEnrolledAsync(default));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(new TelemetryOutcome(1, null), await device.Agent.ReportTelemetryAsync(default));
+        }
+
+        var limited = await device.Agent.ReportTelemetryAsync(default);
+        server.Clock.Now += TimeSpan.FromSeconds(30);
+        var drained = await device.Agent.ReportTelemetryAsync(default);
+
+        Assert.Equal(0, limited.Delivered);
+        Assert.Contains("429 rate-limited", limited.Error);
+        Assert.Equal(new TelemetryOutcome(2, null), drained);
+        var view = await server.Operator.GetFromJsonAsync<JsonElement>("devices/rover-13/telemetry");
+        Assert.Equal(21, view.GetProperty("latest").GetProperty("sequence").GetInt64());
+    }
+
+    [Fact]
     public async Task Quarantine_isolates_the_device_which_keeps_only_the_allowed_routes_until_released()
     {
         await using var device = await DeviceAsync("rover-8");
@@ -303,8 +324,10 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
 
         await RunUntilAsync(device, async () => (await CommandStatusAsync("rover-f1", "zeroize")) == "completed");
 
-        Assert.NotEqual(firstKey, File.ReadAllText(keyFile));
+        Assert.False(File.Exists(keyFile));
+        Assert.Null(device.Agent.Status.CertificateNotAfter);
         Assert.True(await device.Agent.EnsureEnrolledAsync(default), device.Agent.Status.LastError);
+        Assert.NotEqual(firstKey, File.ReadAllText(keyFile));
         Assert.Equal("none", (await device.Agent.CheckInAsync(default)).Instruction.Kind);
     }
 
