@@ -42,9 +42,6 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     private Task<RolloutView> RolloutAsync(VirtualDevice device, string id, PublishedRelease release) =>
         server.StartRolloutAsync(id, release, selection: new SelectionSpec(Model: device.Model));
 
-    private Task<RolloutView> RolloutAsync(VirtualDevice device, string id, ReleaseSpec release) =>
-        server.StartRolloutAsync(id, release, selection: new SelectionSpec(Model: device.Model));
-
     private static byte[] Image(string text) => [.. System.Text.Encoding.UTF8.GetBytes(text), .. RandomNumberGenerator.GetBytes(4096)];
 
     [Fact]
@@ -96,7 +93,7 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
             slots: slots => slots with { Reboot = new PendingReboot() }))
         {
             var release = await PublishAsync(before, "2.0.0", 2);
-            spec = new ReleaseSpec(release.Id, release.Version, release.SecurityVersion, release.Channel);
+            spec = new ReleaseSpec(release.Id, release.Version, release.Channel);
             await RolloutAsync(before, "r-reboot", release);
 
             var first = await before.Agent.CheckInAsync(default);
@@ -150,7 +147,9 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     public async Task A_target_missing_from_TUF_is_refused()
     {
         await using var device = await DeviceAsync("rover-3");
-        await RolloutAsync(device, "r-unsigned", new ReleaseSpec("rel_not_in_tuf", "9.9.9", 9, "stable"));
+        var release = await PublishAsync(device, "1.5.0", 1);
+        await RolloutAsync(device, "r-unsigned", release);
+        await server.CompromiseRolloutAsync("r-unsigned", "rel_not_in_tuf", "9.9.9", 9);
 
         var outcome = await device.Agent.CheckInAsync(default);
 
@@ -182,7 +181,8 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     {
         await using var device = await DeviceAsync("rover-5");
         var release = await PublishAsync(device, "2.0.0", 2);
-        await RolloutAsync(device, "r-lying", new ReleaseSpec(release.Id, "2.0.0", 7, "stable"));
+        await RolloutAsync(device, "r-lying", release);
+        await server.CompromiseRolloutAsync("r-lying", release.Id, "2.0.0", 7);
 
         var outcome = await device.Agent.CheckInAsync(default);
 

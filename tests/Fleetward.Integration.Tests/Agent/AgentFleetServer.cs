@@ -60,9 +60,11 @@ public sealed class AgentFleetServer : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ControlPlane plane;
     private readonly Func<Task> dropDatabase;
+    private readonly string? connectionString;
 
-    private AgentFleetServer(string root, ControlPlane plane, AgentTestClock clock, string adminToken, Uri deviceUrl, Func<Task> dropDatabase)
+    private AgentFleetServer(string root, ControlPlane plane, AgentTestClock clock, string adminToken, Uri deviceUrl, Func<Task> dropDatabase, string? connectionString)
     {
+        this.connectionString = connectionString;
         Root = root;
         this.plane = plane;
         Clock = clock;
@@ -135,7 +137,7 @@ public sealed class AgentFleetServer : IAsyncDisposable
             Environment.SetEnvironmentVariable(CertificateAuthorityConfiguration.PassphraseVariable, null);
             EstControlPlane.StartLock.Release();
         }
-        return new AgentFleetServer(root, plane, clock, init.AdminToken, deviceUrl, drop);
+        return new AgentFleetServer(root, plane, clock, init.AdminToken, deviceUrl, drop, connectionString);
     }
 
     public async Task CreateGroupAsync(string name, string model = Model, IReadOnlyList<string>? tags = null)
@@ -178,7 +180,7 @@ public sealed class AgentFleetServer : IAsyncDisposable
     /// <summary>Creates and starts a rollout of <paramref name="release"/> to every device of the model.</summary>
     public async Task<RolloutView> StartRolloutAsync(string id, PublishedRelease release, IReadOnlyList<RingSpec>? rings = null, ErrorThresholdSpec? errors = null,
         MaintenanceSpec? maintenance = null, SelectionSpec? selection = null) =>
-        await StartRolloutAsync(id, new ReleaseSpec(release.Id, release.Version, release.SecurityVersion, release.Channel), rings, errors, maintenance, selection);
+        await StartRolloutAsync(id, new ReleaseSpec(release.Id, release.Version, release.Channel), rings, errors, maintenance, selection);
 
     public async Task<RolloutView> StartRolloutAsync(string id, ReleaseSpec release, IReadOnlyList<RingSpec>? rings = null, ErrorThresholdSpec? errors = null,
         MaintenanceSpec? maintenance = null, SelectionSpec? selection = null)
@@ -197,6 +199,21 @@ public sealed class AgentFleetServer : IAsyncDisposable
         var response = await Operator.GetAsync($"rollouts/{id}");
         await EnsureAsync(response);
         return (await response.Content.ReadFromJsonAsync<RolloutView>(Json))!;
+    }
+
+    /// <summary>
+    /// Plays a compromised server: rewrites what a started rollout names (the operator API resolves releases from the
+    /// signed catalogue, so only someone with the database can make it name a target TUF does not vouch for).
+    /// </summary>
+    public async Task CompromiseRolloutAsync(string id, string releaseId, string version, long securityVersion)
+    {
+        await using System.Data.Common.DbConnection connection = connectionString is null
+            ? new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + Data.DefaultDatabasePath)
+            : new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE rollouts SET release_id = '{releaseId}', release_version = '{version}', release_security_version = {securityVersion} WHERE id = '{id}'";
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
     public async Task<IReadOnlyList<AssignmentView>> AssignmentsAsync(string id)
