@@ -69,7 +69,9 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         {
             throw new ArgumentException($"{nameof(options.DeviceId)}: '{options.DeviceId}' must be 1-128 characters of A-Z a-z 0-9 . _ : -", nameof(options));
         }
-        this.options = options;
+        // Relative paths (device/v1/..., tuf/...) resolve below the server's base path only when it ends in a slash.
+        this.options = options.Server.AbsoluteUri.EndsWith('/') ? options : options with { Server = new Uri(options.Server.AbsoluteUri + "/") };
+        options = this.options;
         this.ports = ports;
         time = ports.Time;
         var state = Directory.CreateDirectory(options.StateDirectory).FullName;

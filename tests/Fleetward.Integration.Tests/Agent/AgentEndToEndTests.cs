@@ -225,6 +225,35 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Run_due_enrolls_then_runs_every_step_and_schedules_the_next_within_the_jittered_interval()
+    {
+        await server.CreateGroupAsync("g-rover-14", "m-rover-14");
+        var token = await server.TokenAsync("g-rover-14", "rover-14");
+        var intervals = new AgentIntervals(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2)) { Jitter = 0.1 };
+        await using var device = VirtualDevice.Create(server, "rover-14", EnrollmentCredential.WithToken(token), intervals: intervals, model: "m-rover-14");
+        var release = await PublishAsync(device, "2.0.0", 2);
+        await RolloutAsync(device, "r-loop", release);
+        var start = server.Clock.Now;
+
+        var next = await device.Agent.RunDueAsync(default);
+
+        var status = device.Agent.Status;
+        Assert.Null(status.LastError);
+        Assert.Equal("2.0.0", status.Installed.Version);
+        Assert.Equal(start, status.LastCheckInAt);
+        Assert.InRange(next, start.AddSeconds(54), start.AddSeconds(66));
+        var view = await server.Operator.GetFromJsonAsync<JsonElement>("devices/rover-14/telemetry");
+        Assert.Equal(0, view.GetProperty("latest").GetProperty("sequence").GetInt64());
+
+        // Only telemetry is due a minute later; check-in waits for its own interval.
+        server.Clock.Now = next;
+        await device.Agent.RunDueAsync(default);
+        Assert.Equal(start, device.Agent.Status.LastCheckInAt);
+        view = await server.Operator.GetFromJsonAsync<JsonElement>("devices/rover-14/telemetry");
+        Assert.Equal(1, view.GetProperty("latest").GetProperty("sequence").GetInt64());
+    }
+
+    [Fact]
     public async Task Rate_limited_telemetry_stays_buffered_and_is_delivered_once_the_server_allows()
     {
         await using var device = await DeviceAsync("rover-13");
