@@ -328,8 +328,9 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             }
             return true;
         }
-        catch (Exception error) when (error is EstRefusedException || IsTransient(error, cancellationToken))
+        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Refusals, an unreachable server, an unreadable key: the schedule retries with backoff, the loop goes on.
             Fail("enrollment", error);
             return false;
         }
