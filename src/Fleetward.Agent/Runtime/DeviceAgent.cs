@@ -179,6 +179,23 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes one snapshot and buffers its report without sending it; the next telemetry step sends it with the rest of
+    /// the buffer. Lets a caller sample more often than it uploads (issue 7: reports are batched).
+    /// </summary>
+    public async Task SampleTelemetryAsync(CancellationToken cancellationToken)
+    {
+        await steps.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            BufferSample();
+        }
+        finally
+        {
+            steps.Release();
+        }
+    }
+
     /// <summary>Fetches the outstanding commands, verifies and executes each, and reports every outcome (refusals included).</summary>
     public async Task<IReadOnlyList<CommandResult>> ProcessCommandsAsync(CancellationToken cancellationToken)
     {
@@ -409,8 +426,19 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             new CommandResponders(isolation, zeroizer, new CredentialRotation(this), ports.Attestation ?? Unavailable.Instance, ports.Forensics ?? Unavailable.Instance));
     }
 
-    private async Task<(TelemetryOutcome Outcome, TimeSpan? RetryAfter)> TelemetryStepAsync(CancellationToken cancellationToken)
+    /// <summary>Samples once and buffers the report; returns why not when the snapshot could not be read (already logged).</summary>
+    private string? BufferSample()
     {
+        SystemSnapshot snapshot;
+        try
+        {
+            snapshot = ports.Snapshots.Collect();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
+        {
+            Fail("telemetry", error);
+            return $"collecting the snapshot failed: {error.Message}";
+        }
         List<AgentFailure> integrity;
         List<AgentFailure> install;
         lock (statusLock)
@@ -420,18 +448,16 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             integrityFailures.Clear();
             installFailures.Clear();
         }
-        SystemSnapshot snapshot;
-        try
+        telemetryBuffer.Append(TelemetryCodec.Encode(telemetryMapper.Map(snapshot, integrity, install)));
+        return null;
+    }
+
+    private async Task<(TelemetryOutcome Outcome, TimeSpan? RetryAfter)> TelemetryStepAsync(CancellationToken cancellationToken)
+    {
+        if (BufferSample() is { } sampleError)
         {
-            snapshot = ports.Snapshots.Collect();
+            return (new TelemetryOutcome(0, sampleError), null);
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
-        {
-            Fail("telemetry", error);
-            return (new TelemetryOutcome(0, $"collecting the snapshot failed: {error.Message}"), null);
-        }
-        var report = telemetryMapper.Map(snapshot, integrity, install);
-        telemetryBuffer.Append(TelemetryCodec.Encode(report));
         if (api is null && !await EnrollStepAsync(cancellationToken).ConfigureAwait(false))
         {
             return (new TelemetryOutcome(0, "not enrolled: the report stays buffered"), null);

@@ -88,12 +88,12 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     {
         await server.CreateGroupAsync("g-rover-12", "m-rover-12");
         var token = await server.TokenAsync("g-rover-12", "rover-12");
-        ReleaseSpec spec;
+        PublishedRelease spec;
         await using (var before = VirtualDevice.Create(server, "rover-12", EnrollmentCredential.WithToken(token), model: "m-rover-12",
             slots: slots => slots with { Reboot = new PendingReboot() }))
         {
             var release = await PublishAsync(before, "2.0.0", 2);
-            spec = new ReleaseSpec(release.Id, release.Version, release.Channel);
+            spec = release;
             await RolloutAsync(before, "r-reboot", release);
 
             var first = await before.Agent.CheckInAsync(default);
@@ -147,8 +147,7 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     public async Task A_target_missing_from_TUF_is_refused()
     {
         await using var device = await DeviceAsync("rover-3");
-        var release = await PublishAsync(device, "1.5.0", 1);
-        await RolloutAsync(device, "r-unsigned", release);
+        await RolloutAsync(device, "r-unsigned", await PublishAsync(device, "1.5.0", 1));
         await server.CompromiseRolloutAsync("r-unsigned", "rel_not_in_tuf", "9.9.9", 9);
 
         var outcome = await device.Agent.CheckInAsync(default);
