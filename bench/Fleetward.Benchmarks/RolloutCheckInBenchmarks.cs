@@ -4,6 +4,8 @@ using Dapper;
 using Fleetward.Core.Devices;
 using Fleetward.Core.Policy;
 using Fleetward.Core.Ports;
+using Fleetward.Core.Releases;
+using Fleetward.Core.Rollouts;
 using Fleetward.Server.Rollouts;
 using Fleetward.Storage;
 using Npgsql;
@@ -70,8 +72,15 @@ public class RolloutCheckInBenchmarks
 
         // Take the whole fleet through one rollout so check-ins meet the state of a fleet in service.
         _checkIn = new CheckInService(_store, TimeProvider.System, new UpdateGatePolicy());
-        var rollouts = new RolloutService(_store, TimeProvider.System, new RequestReleaseResolver());
-        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw", "2.0.0", 2), [new RingSpec(100m)], RolloutId), "bench", default);
+        await using (var work = await _store.BeginAsync())
+        {
+            await work.Releases.InsertAsync(new Release("fw", "2.0.0", 2, ReleaseChannel.Stable, "fw-2.0.0.img", "targets", ["mower"], 1024,
+                new string('a', 64), new string('b', 128), null, ReleaseState.Pending, now, "bench", null, null));
+            await work.Releases.MarkSignedAsync(["fw"], 1, now);
+            await work.CommitAsync();
+        }
+        var rollouts = new RolloutService(_store, TimeProvider.System);
+        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw"), [new RingSpec(100m)], RolloutId), "bench", default);
         await rollouts.StartAsync(RolloutId, "bench", null, default);
         foreach (var device in _devices)
         {

@@ -13,10 +13,7 @@ public sealed partial class DeviceAgent
 {
     private async Task<CheckInOutcome> CheckInStepAsync(CancellationToken cancellationToken)
     {
-        if (api is null && !await EnrollStepAsync(cancellationToken).ConfigureAwait(false))
-        {
-            throw new InvalidOperationException($"not enrolled: {Status.LastError}");
-        }
+        await RequireApiAsync(cancellationToken).ConfigureAwait(false);
         var reported = new List<AssignmentReport>();
         if (!resumed)
         {

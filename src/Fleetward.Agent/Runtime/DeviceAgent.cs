@@ -330,6 +330,16 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>The API client of the certificate in force, enrolling first when there is none.</summary>
+    private async Task<DeviceApiClient> RequireApiAsync(CancellationToken cancellationToken)
+    {
+        if (api is null && !await EnrollStepAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"not enrolled: {Status.LastError}");
+        }
+        return api!;
+    }
+
     /// <summary>Uses <paramref name="enrolled"/> for every later call, replacing the HTTP client only when the certificate changed.</summary>
     private void UseCertificate(X509Certificate2 enrolled)
     {
@@ -406,10 +416,11 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
         var report = telemetryMapper.Map(ports.Snapshots.Collect(), integrity, install);
         telemetryBuffer.Append(TelemetryCodec.Encode(report));
-        if (api is null)
+        if (api is null && !await EnrollStepAsync(cancellationToken).ConfigureAwait(false))
         {
             return (new TelemetryOutcome(0, "not enrolled: the report stays buffered"), null);
         }
+        var client = api!;
         var delivered = 0;
         while (true)
         {
@@ -420,7 +431,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             }
             try
             {
-                await api.SendTelemetryAsync([.. batch.Select(r => r.Payload)], cancellationToken).ConfigureAwait(false);
+                await client.SendTelemetryAsync([.. batch.Select(r => r.Payload)], cancellationToken).ConfigureAwait(false);
                 delivered += batch.Count;
             }
             catch (DeviceApiException error) when (error.Status == HttpStatusCode.BadRequest)
@@ -439,7 +450,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
 
     private async Task<IReadOnlyList<CommandResult>> CommandsStepAsync(CancellationToken cancellationToken)
     {
-        var client = api ?? throw new InvalidOperationException($"not enrolled: {Status.LastError}");
+        var client = await RequireApiAsync(cancellationToken).ConfigureAwait(false);
         var batch = await client.GetCommandsAsync(cancellationToken).ConfigureAwait(false);
         var results = new List<CommandResult>();
         foreach (var view in batch.Commands)

@@ -37,6 +37,7 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         DeviceCommands = new SqlDeviceCommandRepository(session);
         TufMetadata = new SqlTufMetadataStore(session);
         Releases = new SqlReleaseCatalog(session);
+        Receipts = new SqlSecurityReceiptQueries(session);
     }
 
     public IApiTokenRepository Tokens { get; }
@@ -56,6 +57,7 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     public IDeviceCommandRepository DeviceCommands { get; }
     public ITufMetadataStore TufMetadata { get; }
     public IReleaseCatalog Releases { get; }
+    public ISecurityReceiptQueries Receipts { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
