@@ -17,6 +17,7 @@ public static class Program
         root.Add(TokenCommand.Create());
         root.Add(DeviceCommand.Create());
         root.Add(RolloutCommand.Create());
+        root.Add(GeofenceCommand.Create());
         root.Add(AuditCommand.Create());
         root.Add(CaCommand.Create());
         root.Add(GroupCommand.Create());
@@ -25,6 +26,7 @@ public static class Program
         root.Add(TufRootCommand.Create());
         root.Add(ReleaseCommand.Create());
         root.Add(ReportCommand.Create());
+        root.Add(SimCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
         agent.Add(AgentRunCommand.Create());

@@ -68,6 +68,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         new TufEndpoints(),
         new ReleaseEndpoints(),
         new ReceiptEndpoints(),
+        new GeofenceEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

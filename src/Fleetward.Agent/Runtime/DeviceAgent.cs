@@ -177,6 +177,23 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes one snapshot and buffers its report without sending it; the next telemetry step sends it with the rest of
+    /// the buffer. Lets a caller sample more often than it uploads (issue 7: reports are batched).
+    /// </summary>
+    public async Task SampleTelemetryAsync(CancellationToken cancellationToken)
+    {
+        await steps.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            BufferSample();
+        }
+        finally
+        {
+            steps.Release();
+        }
+    }
+
     /// <summary>Fetches the outstanding commands, verifies and executes each, and reports every outcome (refusals included).</summary>
     public async Task<IReadOnlyList<CommandResult>> ProcessCommandsAsync(CancellationToken cancellationToken)
     {
@@ -403,7 +420,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             new CommandResponders(isolation, zeroizer, new CredentialRotation(this), ports.Attestation ?? Unavailable.Instance, ports.Forensics ?? Unavailable.Instance));
     }
 
-    private async Task<(TelemetryOutcome Outcome, TimeSpan? RetryAfter)> TelemetryStepAsync(CancellationToken cancellationToken)
+    private void BufferSample()
     {
         List<AgentFailure> integrity;
         List<AgentFailure> install;
@@ -416,6 +433,11 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
         var report = telemetryMapper.Map(ports.Snapshots.Collect(), integrity, install);
         telemetryBuffer.Append(TelemetryCodec.Encode(report));
+    }
+
+    private async Task<(TelemetryOutcome Outcome, TimeSpan? RetryAfter)> TelemetryStepAsync(CancellationToken cancellationToken)
+    {
+        BufferSample();
         if (api is null && !await EnrollStepAsync(cancellationToken).ConfigureAwait(false))
         {
             return (new TelemetryOutcome(0, "not enrolled: the report stays buffered"), null);

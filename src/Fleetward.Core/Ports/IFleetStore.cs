@@ -42,6 +42,7 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     ITufMetadataStore TufMetadata { get; }
     IReleaseCatalog Releases { get; }
     ISecurityReceiptQueries Receipts { get; }
+    IGeofenceRepository Geofences { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -14,9 +14,10 @@ public sealed class ReceiptSigningUnavailableException(string message) : Excepti
 /// <summary>
 /// Makes the security receipts from one read-only snapshot of the database: the aggregate counts, then a check of
 /// the newest audit checkpoint against the log key and the stored tree, then the pure calculation. Signs them with
-/// the audit-log key, the key auditors already pin for the log.
+/// the audit-log key, the key auditors already pin for the log. This server's device connection counts not yet
+/// written are written first, so the receipt includes every request this server answered.
 /// </summary>
-public sealed class SecurityReceiptsService(IFleetStore store, ServerOptions options, TimeProvider time)
+public sealed class SecurityReceiptsService(IFleetStore store, ServerOptions options, TimeProvider time, DeviceConnectionTallyWriter connections)
 {
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(366);
 
@@ -32,6 +33,7 @@ public sealed class SecurityReceiptsService(IFleetStore store, ServerOptions opt
         {
             throw new ArgumentOutOfRangeException(nameof(window), window, $"the window must be positive and at most {MaxWindow.TotalDays} days");
         }
+        await connections.FlushAsync(cancellationToken);
         var now = time.GetUtcNow();
         var windowStart = now - window;
         await using var read = await store.ReadAsync(cancellationToken);

@@ -38,6 +38,7 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         TufMetadata = new SqlTufMetadataStore(session);
         Releases = new SqlReleaseCatalog(session);
         Receipts = new SqlSecurityReceiptQueries(session);
+        Geofences = new SqlGeofenceRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
@@ -58,6 +59,7 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     public ITufMetadataStore TufMetadata { get; }
     public IReleaseCatalog Releases { get; }
     public ISecurityReceiptQueries Receipts { get; }
+    public IGeofenceRepository Geofences { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {

@@ -15,32 +15,46 @@ namespace Fleetward.Integration.Tests.Agent;
 /// One agent against the real server over real mutual TLS: enrollment, check-in, installs verified through the
 /// server's TUF repository, refusals, the A/B fallback, telemetry, commands and the quarantine allowance.
 /// </summary>
-public sealed class AgentEndToEndTests : IAsyncLifetime
+public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture) : IClassFixture<AgentEndToEndTests.ServerFixture>
 {
-    private const string Group = "rovers";
-    private AgentFleetServer server = null!;
+    private readonly AgentFleetServer server = fixture.Server;
 
-    public async Task InitializeAsync()
+    /// <summary>One server for the class; every test's devices have a model of their own, so one test's rollouts never reach another's devices.</summary>
+    public sealed class ServerFixture : IAsyncLifetime
     {
-        server = await AgentFleetServer.StartAsync();
-        await server.CreateGroupAsync(Group);
+        public AgentFleetServer Server { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Server = await AgentFleetServer.StartAsync();
+
+        public async Task DisposeAsync() => await Server.DisposeAsync();
     }
 
-    public async Task DisposeAsync() => await server.DisposeAsync();
+    /// <summary>A token-enrolled device in a group (and of a model) of its own.</summary>
+    private async Task<VirtualDevice> DeviceAsync(string id, Func<HealthCheckContext, HealthResult>? health = null)
+    {
+        await server.CreateGroupAsync("g-" + id, "m-" + id);
+        return await server.NewDeviceAsync("g-" + id, id, health, model: "m-" + id);
+    }
+
+    private Task<PublishedRelease> PublishAsync(VirtualDevice device, string version, long securityVersion) =>
+        server.PublishAsync(Image($"rootfs {version} for {device.Model}"), version, securityVersion, hardware: device.Model, fileName: device.Model + ".img");
+
+    private Task<RolloutView> RolloutAsync(VirtualDevice device, string id, PublishedRelease release) =>
+        server.StartRolloutAsync(id, release, selection: new SelectionSpec(Model: device.Model));
 
     private static byte[] Image(string text) => [.. System.Text.Encoding.UTF8.GetBytes(text), .. RandomNumberGenerator.GetBytes(4096)];
 
     [Fact]
     public async Task Enrolls_checks_in_and_installs_the_release_a_rollout_assigns()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-1");
+        await using var device = await DeviceAsync("rover-1");
         Assert.True(await device.Agent.EnsureEnrolledAsync(default), device.Agent.Status.LastError);
         var idle = await device.Agent.CheckInAsync(default);
         Assert.Equal("none", idle.Instruction.Kind);
         Assert.Equal(new Fleetward.Core.DeviceApi.InstalledSoftware(null, "1.0.0", 1, "a"), idle.Installed);
 
-        var release = await server.PublishAsync(Image("rootfs 2.0.0"), "2.0.0", 2);
-        await server.StartRolloutAsync("r-good", release);
+        var release = await PublishAsync(device, "2.0.0", 2);
+        await RolloutAsync(device, "r-good", release);
         var outcome = await device.Agent.CheckInAsync(default);
 
         Assert.Equal(["downloading", "downloaded", "installing", "rebooting", "verifying", "succeeded"], outcome.Reported.Select(r => r.Phase));
@@ -70,12 +84,51 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_install_interrupted_by_a_real_reboot_is_resumed_by_the_next_agent_which_reports_its_true_state()
+    {
+        await server.CreateGroupAsync("g-rover-12", "m-rover-12");
+        var token = await server.TokenAsync("g-rover-12", "rover-12");
+        PublishedRelease spec;
+        await using (var before = VirtualDevice.Create(server, "rover-12", EnrollmentCredential.WithToken(token), model: "m-rover-12",
+            slots: slots => slots with { Reboot = new PendingReboot() }))
+        {
+            var release = await PublishAsync(before, "2.0.0", 2);
+            spec = release;
+            await RolloutAsync(before, "r-reboot", release);
+
+            var first = await before.Agent.CheckInAsync(default);
+
+            Assert.Equal(["downloading", "downloaded", "installing", "rebooting"], first.Reported.Select(r => r.Phase));
+            Assert.Equal(DateTimeOffset.MaxValue, await before.Agent.RunDueAsync(default));
+            Assert.Equal("rebooting", Assert.Single(await server.AssignmentsAsync("r-reboot")).Status);
+            Assert.Equal(1, before.Agent.Status.SecurityVersionFloor);
+        }
+
+        // The device reboots into the trial slot and a new agent process starts.
+        Assert.Equal(Slot.B, SimulatedSlotDevice.Open(Path.Combine(server.AgentRoot, "rover-12", "slots")).PowerCycle());
+        await using var after = VirtualDevice.Create(server, "rover-12", EnrollmentCredential.WithToken(token), model: "m-rover-12");
+        var resumed = await after.Agent.CheckInAsync(default);
+
+        Assert.Equal(["verifying", "succeeded"], resumed.Reported.Take(2).Select(r => r.Phase));
+        Assert.Equal(("2.0.0", "b"), (resumed.Installed.Version, resumed.Installed.Slot));
+        Assert.Equal(2, after.Agent.Status.SecurityVersionFloor);
+        Assert.Equal("succeeded", Assert.Single(await server.AssignmentsAsync("r-reboot")).Status);
+        Assert.Equal(spec.Id, resumed.Installed.ReleaseId);
+    }
+
+    /// <summary>A real device's reboot: the system goes down, nothing boots in this process.</summary>
+    private sealed class PendingReboot : IRebootAction
+    {
+        public Task<RebootOutcome> RebootAsync(CancellationToken cancellationToken) => Task.FromResult(RebootOutcome.Pending);
+    }
+
+    [Fact]
     public async Task A_tampered_target_is_refused_and_reported_failed_with_the_reason()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-2");
-        var release = await server.PublishAsync(Image("rootfs 2.0.0"), "2.0.0", 2);
+        await using var device = await DeviceAsync("rover-2");
+        var release = await PublishAsync(device, "2.0.0", 2);
         server.Tamper(release);
-        await server.StartRolloutAsync("r-tampered", release);
+        await RolloutAsync(device, "r-tampered", release);
 
         var outcome = await device.Agent.CheckInAsync(default);
 
@@ -93,8 +146,9 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_target_missing_from_TUF_is_refused()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-3");
-        await server.StartRolloutAsync("r-unsigned", new ReleaseSpec("rel_not_in_tuf", "9.9.9", 9, "stable"));
+        await using var device = await DeviceAsync("rover-3");
+        await RolloutAsync(device, "r-unsigned", await PublishAsync(device, "1.5.0", 1));
+        await server.CompromiseRolloutAsync("r-unsigned", "rel_not_in_tuf", "9.9.9", 9);
 
         var outcome = await device.Agent.CheckInAsync(default);
 
@@ -106,12 +160,12 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_signed_target_below_the_security_version_floor_is_refused()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-4");
+        await using var device = await DeviceAsync("rover-4");
         // An earlier install raised the floor to 5 and the device then rolled back to the factory slot: it reports
         // security version 1, so the server assigns a signed 2.0.0 (security version 2), which the device must refuse.
         File.WriteAllText(Path.Combine(device.State, "agent", "tuf", "installed_security_version"), "5\n");
-        var release = await server.PublishAsync(Image("rootfs 2.0.0"), "2.0.0", 2);
-        await server.StartRolloutAsync("r-downgrade", release);
+        var release = await PublishAsync(device, "2.0.0", 2);
+        await RolloutAsync(device, "r-downgrade", release);
 
         var outcome = await device.Agent.CheckInAsync(default);
 
@@ -124,9 +178,10 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_server_naming_another_security_version_than_the_signed_target_is_refused()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-5");
-        var release = await server.PublishAsync(Image("rootfs 2.0.0"), "2.0.0", 2);
-        await server.StartRolloutAsync("r-lying", new ReleaseSpec(release.Id, "2.0.0", 7, "stable"));
+        await using var device = await DeviceAsync("rover-5");
+        var release = await PublishAsync(device, "2.0.0", 2);
+        await RolloutAsync(device, "r-lying", release);
+        await server.CompromiseRolloutAsync("r-lying", release.Id, "2.0.0", 7);
 
         var outcome = await device.Agent.CheckInAsync(default);
 
@@ -137,9 +192,9 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_failing_health_check_falls_back_to_the_old_slot_and_reports_rolled_back()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-6", health: _ => HealthResult.Fail("motor controller does not answer"));
-        var release = await server.PublishAsync(Image("rootfs 2.0.0"), "2.0.0", 2);
-        await server.StartRolloutAsync("r-bad", release);
+        await using var device = await DeviceAsync("rover-6", _ => HealthResult.Fail("motor controller does not answer"));
+        var release = await PublishAsync(device, "2.0.0", 2);
+        await RolloutAsync(device, "r-bad", release);
 
         var outcome = await device.Agent.CheckInAsync(default);
 
@@ -154,7 +209,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Telemetry_reaches_the_server()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-7");
+        await using var device = await DeviceAsync("rover-7");
         Assert.True(await device.Agent.EnsureEnrolledAsync(default));
 
         var first = await device.Agent.ReportTelemetryAsync(default);
@@ -171,9 +226,9 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Quarantine_isolates_the_device_which_keeps_only_the_allowed_routes_until_released()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-8");
+        await using var device = await DeviceAsync("rover-8");
         Assert.True(await device.Agent.EnsureEnrolledAsync(default));
-        var release = await server.PublishAsync(Image("rootfs 2.0.0"), "2.0.0", 2);
+        var release = await PublishAsync(device, "2.0.0", 2);
 
         var quarantine = await server.Operator.PostAsJsonAsync("devices/rover-8/playbooks/quarantine", new { reason = "scan fan-out" });
         await AgentFleetServer.EnsureAsync(quarantine);
@@ -187,7 +242,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         Assert.Equal("completed", commands.EnumerateArray().Single().GetProperty("status").GetString());
 
         // Check-in, telemetry and commands stay reachable; the update gate is closed and TUF targets are refused.
-        await server.StartRolloutAsync("r-quarantine", release);
+        await RolloutAsync(device, "r-quarantine", release);
         var held = await device.Agent.CheckInAsync(default);
         Assert.Equal(("hold", "gate-refused"), (held.Instruction.Kind, held.Instruction.Reason));
         Assert.Equal("1.0.0", held.Installed.Version);
@@ -213,7 +268,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_command_signed_by_another_key_is_refused_and_the_refusal_is_recorded()
     {
-        await using (var first = await server.NewDeviceAsync(Group, "rover-9"))
+        await using (var first = await DeviceAsync("rover-9"))
         {
             Assert.True(await first.Agent.EnsureEnrolledAsync(default));
         }
@@ -237,8 +292,8 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Zeroize_destroys_the_keys_and_the_device_comes_back_only_through_its_factory_identity()
     {
-        var factory = await server.CreateFactoryGroupAsync("factory-rovers");
-        await using var device = VirtualDevice.Create(server, "rover-f1", EnrollmentCredential.WithFactoryCertificate(factory("rover-f1")));
+        var factory = await server.CreateFactoryGroupAsync("factory-f1", "m-f1");
+        await using var device = VirtualDevice.Create(server, "rover-f1", EnrollmentCredential.WithFactoryCertificate(factory("rover-f1")), model: "m-f1");
         Assert.True(await device.Agent.EnsureEnrolledAsync(default), device.Agent.Status.LastError);
         var keyFile = Path.Combine(device.State, "agent", "identity", "device.key");
         var firstKey = File.ReadAllText(keyFile);
@@ -255,7 +310,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_revoked_device_enrolled_with_a_one_time_token_cannot_come_back()
     {
-        await using var device = await server.NewDeviceAsync(Group, "rover-10");
+        await using var device = await DeviceAsync("rover-10");
         Assert.True(await device.Agent.EnsureEnrolledAsync(default));
         var rotate = await server.Operator.PostAsJsonAsync("devices/rover-10/playbooks/rotate-credentials", new { reason = "leaked" });
         await AgentFleetServer.EnsureAsync(rotate);
@@ -273,8 +328,8 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Rotate_credentials_re_enrolls_with_a_new_key_through_the_factory_identity()
     {
-        var factory = await server.CreateFactoryGroupAsync("factory-rovers");
-        await using var device = VirtualDevice.Create(server, "rover-f2", EnrollmentCredential.WithFactoryCertificate(factory("rover-f2")));
+        var factory = await server.CreateFactoryGroupAsync("factory-f2", "m-f2");
+        await using var device = VirtualDevice.Create(server, "rover-f2", EnrollmentCredential.WithFactoryCertificate(factory("rover-f2")), model: "m-f2");
         Assert.True(await device.Agent.EnsureEnrolledAsync(default), device.Agent.Status.LastError);
         var keyFile = Path.Combine(device.State, "agent", "identity", "device.key");
         var firstKey = File.ReadAllText(keyFile);

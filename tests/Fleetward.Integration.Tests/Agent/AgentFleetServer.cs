@@ -60,9 +60,11 @@ public sealed class AgentFleetServer : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ControlPlane plane;
     private readonly Func<Task> dropDatabase;
+    private readonly string? connectionString;
 
-    private AgentFleetServer(string root, ControlPlane plane, AgentTestClock clock, string adminToken, Uri deviceUrl, Func<Task> dropDatabase)
+    private AgentFleetServer(string root, ControlPlane plane, AgentTestClock clock, string adminToken, Uri deviceUrl, Func<Task> dropDatabase, string? connectionString)
     {
+        this.connectionString = connectionString;
         Root = root;
         this.plane = plane;
         Clock = clock;
@@ -101,7 +103,8 @@ public sealed class AgentFleetServer : IAsyncDisposable
     /// <param name="start">Where the clock starts; default noon three days ago.</param>
     public static async Task<AgentFleetServer> StartAsync(bool postgres = false, DateTimeOffset? start = null)
     {
-        var root = Directory.CreateTempSubdirectory("fleetward-agent-").FullName;
+        // Memory-backed where available: the fleet tests commit thousands of transactions whose fsyncs prove nothing here.
+        var root = Directory.CreateDirectory(Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), "fleetward-agent-" + Guid.NewGuid().ToString("N"))).FullName;
         var data = new DataDirectory(Path.Combine(root, "data"));
         var clockStart = start ?? new DateTimeOffset(DateTimeOffset.UtcNow.UtcDateTime.Date, TimeSpan.Zero).AddDays(-3).AddHours(12);
         var clock = new AgentTestClock(clockStart);
@@ -134,7 +137,7 @@ public sealed class AgentFleetServer : IAsyncDisposable
             Environment.SetEnvironmentVariable(CertificateAuthorityConfiguration.PassphraseVariable, null);
             EstControlPlane.StartLock.Release();
         }
-        return new AgentFleetServer(root, plane, clock, init.AdminToken, deviceUrl, drop);
+        return new AgentFleetServer(root, plane, clock, init.AdminToken, deviceUrl, drop, connectionString);
     }
 
     public async Task CreateGroupAsync(string name, string model = Model, IReadOnlyList<string>? tags = null)
@@ -151,14 +154,15 @@ public sealed class AgentFleetServer : IAsyncDisposable
     }
 
     /// <summary>Uploads <paramref name="image"/> and publishes it; the development key set signs it at once.</summary>
-    public async Task<PublishedRelease> PublishAsync(byte[] image, string version, long securityVersion, string channel = "stable", string hardware = Model)
+    public async Task<PublishedRelease> PublishAsync(byte[] image, string version, long securityVersion, string channel = "stable", string hardware = Model,
+        string fileName = "rootfs.img")
     {
         using var content = new ByteArrayContent(image);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         var uploaded = await Operator.PostAsync("releases/artifacts", content);
         await EnsureAsync(uploaded);
         var sha256 = (await uploaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sha256").GetString()!;
-        var published = await Operator.PostAsJsonAsync("releases", new { artifactSha256 = sha256, fileName = "rootfs.img", version, securityVersion, hardware = new[] { hardware }, channel });
+        var published = await Operator.PostAsJsonAsync("releases", new { artifactSha256 = sha256, fileName, version, securityVersion, hardware = new[] { hardware }, channel });
         await EnsureAsync(published);
         var release = await published.Content.ReadFromJsonAsync<JsonElement>();
         return new PublishedRelease(release.GetProperty("id").GetString()!, version, securityVersion, channel, release.GetProperty("targetPath").GetString()!, sha256, image);
@@ -176,7 +180,7 @@ public sealed class AgentFleetServer : IAsyncDisposable
     /// <summary>Creates and starts a rollout of <paramref name="release"/> to every device of the model.</summary>
     public async Task<RolloutView> StartRolloutAsync(string id, PublishedRelease release, IReadOnlyList<RingSpec>? rings = null, ErrorThresholdSpec? errors = null,
         MaintenanceSpec? maintenance = null, SelectionSpec? selection = null) =>
-        await StartRolloutAsync(id, new ReleaseSpec(release.Id, release.Version, release.SecurityVersion, release.Channel), rings, errors, maintenance, selection);
+        await StartRolloutAsync(id, new ReleaseSpec(release.Id, release.Version, release.Channel), rings, errors, maintenance, selection);
 
     public async Task<RolloutView> StartRolloutAsync(string id, ReleaseSpec release, IReadOnlyList<RingSpec>? rings = null, ErrorThresholdSpec? errors = null,
         MaintenanceSpec? maintenance = null, SelectionSpec? selection = null)
@@ -197,6 +201,21 @@ public sealed class AgentFleetServer : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<RolloutView>(Json))!;
     }
 
+    /// <summary>
+    /// Plays a compromised server: rewrites what a started rollout names (the operator API resolves releases from the
+    /// signed catalogue, so only someone with the database can make it name a target TUF does not vouch for).
+    /// </summary>
+    public async Task CompromiseRolloutAsync(string id, string releaseId, string version, long securityVersion)
+    {
+        await using System.Data.Common.DbConnection connection = connectionString is null
+            ? new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + Data.DefaultDatabasePath)
+            : new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE rollouts SET release_id = '{releaseId}', release_version = '{version}', release_security_version = {securityVersion} WHERE id = '{id}'";
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
     public async Task<IReadOnlyList<AssignmentView>> AssignmentsAsync(string id)
     {
         var response = await Operator.GetAsync($"rollouts/{id}/devices?limit=1000");
@@ -212,17 +231,18 @@ public sealed class AgentFleetServer : IAsyncDisposable
     }
 
     /// <summary>A virtual device with file-backed A/B slots holding the factory image, enrolled with a one-time token.</summary>
-    public async Task<VirtualDevice> NewDeviceAsync(string group, string deviceId, Func<HealthCheckContext, HealthResult>? health = null, AgentIntervals? intervals = null)
+    public async Task<VirtualDevice> NewDeviceAsync(string group, string deviceId, Func<HealthCheckContext, HealthResult>? health = null, AgentIntervals? intervals = null,
+        string model = Model)
     {
         var token = await TokenAsync(group, deviceId);
-        return VirtualDevice.Create(this, deviceId, EnrollmentCredential.WithToken(token), health, intervals);
+        return VirtualDevice.Create(this, deviceId, EnrollmentCredential.WithToken(token), health, intervals, model);
     }
 
     /// <summary>
     /// Creates a factory-identity group whose throw-away factory CA issues IDevIDs (subject serialNumber = device id),
     /// and returns a maker of such identities.
     /// </summary>
-    public async Task<Func<string, X509Certificate2>> CreateFactoryGroupAsync(string name)
+    public async Task<Func<string, X509Certificate2>> CreateFactoryGroupAsync(string name, string model = Model)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=Rover Factory Root, O=Acme", caKey, HashAlgorithmName.SHA256);
@@ -230,7 +250,7 @@ public sealed class AgentFleetServer : IAsyncDisposable
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
         var ca = caRequest.CreateSelfSigned(Clock.Now.AddYears(-1), Clock.Now.AddYears(10));
-        var response = await Operator.PostAsJsonAsync("groups", new { name, model = Model, factoryCaPem = ca.ExportCertificatePem() });
+        var response = await Operator.PostAsJsonAsync("groups", new { name, model, factoryCaPem = ca.ExportCertificatePem() });
         await EnsureAsync(response);
         return deviceId =>
         {
@@ -310,9 +330,10 @@ public sealed class AgentFleetServer : IAsyncDisposable
 /// <summary>One virtual device: its agent, its simulated A/B hardware and a synthetic snapshot source on the server's clock.</summary>
 public sealed class VirtualDevice : IAsyncDisposable
 {
-    private VirtualDevice(string id, string state, SimulatedSlotDevice slots, DeviceAgent agent, SyntheticSnapshots snapshots)
+    private VirtualDevice(string id, string model, string state, SimulatedSlotDevice slots, DeviceAgent agent, SyntheticSnapshots snapshots)
     {
         Id = id;
+        Model = model;
         State = state;
         Slots = slots;
         Agent = agent;
@@ -320,6 +341,9 @@ public sealed class VirtualDevice : IAsyncDisposable
     }
 
     public string Id { get; }
+
+    /// <summary>The hardware model the agent checks signed targets against.</summary>
+    public string Model { get; }
 
     public string State { get; }
 
@@ -333,23 +357,23 @@ public sealed class VirtualDevice : IAsyncDisposable
 
     /// <summary>A device fresh from the factory, or (when its directory exists) the same device after a restart of its agent.</summary>
     public static VirtualDevice Create(AgentFleetServer server, string deviceId, EnrollmentCredential credential, Func<HealthCheckContext, HealthResult>? health = null,
-        AgentIntervals? intervals = null)
+        AgentIntervals? intervals = null, string model = AgentFleetServer.Model, Func<AgentSlots, AgentSlots>? slots = null)
     {
         var state = Path.Combine(server.AgentRoot, deviceId);
         var slotDirectory = Path.Combine(state, "slots");
-        var slots = Directory.Exists(slotDirectory) ? SimulatedSlotDevice.Open(slotDirectory) : SimulatedSlotDevice.Create(slotDirectory, FactoryImage);
+        var device = Directory.Exists(slotDirectory) ? SimulatedSlotDevice.Open(slotDirectory) : SimulatedSlotDevice.Create(slotDirectory, FactoryImage);
         var snapshots = new SyntheticSnapshots(server.Clock, StableSeed(deviceId));
         var agent = new DeviceAgent(
-            new DeviceAgentOptions(server.DeviceUrl, deviceId, Path.Combine(state, "agent"), server.FleetRoot, credential, AgentFleetServer.Model, server.TufRoot,
+            new DeviceAgentOptions(server.DeviceUrl, deviceId, Path.Combine(state, "agent"), server.FleetRoot, credential, model, server.TufRoot,
                 new FactoryRelease(AgentFleetServer.FactoryVersion, AgentFleetServer.FactorySecurityVersion))
             {
                 Intervals = intervals ?? AgentIntervals.Default,
             },
-            new DeviceAgentPorts(server.Clock, new Random(StableSeed(deviceId)), snapshots, AgentSlots.Simulated(slots))
+            new DeviceAgentPorts(server.Clock, new Random(StableSeed(deviceId)), snapshots, (slots ?? (s => s))(AgentSlots.Simulated(device)))
             {
                 HealthCheck = health is null ? null : context => new FixedHealthCheck(health(context)),
             });
-        return new VirtualDevice(deviceId, state, slots, agent, snapshots);
+        return new VirtualDevice(deviceId, model, state, device, agent, snapshots);
     }
 
     private static int StableSeed(string text) => text.Aggregate(17, (hash, c) => unchecked(hash * 31 + c));

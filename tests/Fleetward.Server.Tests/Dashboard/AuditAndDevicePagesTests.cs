@@ -110,13 +110,13 @@ public sealed class DeviceSectionsAndAuditWithoutKeyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_navigation_lists_the_operations_pages_in_order_and_leaves_room_for_receipts()
+    public async Task The_navigation_lists_the_operations_pages_in_order_with_receipts_last()
     {
         var (browser, html, _) = await RolloutPagesTests.OpenAsync(server, OperatorRole.Auditor, "/dashboard/");
         using var _ = browser;
         var nav = html[html.IndexOf("aria-label=\"Main\"", StringComparison.Ordinal)..html.IndexOf("</nav>", StringComparison.Ordinal)];
         var titles = System.Text.RegularExpressions.Regex.Matches(nav, ">([A-Za-z ]+)</a>").Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(["Overview", "Devices", "Rollouts", "Incidents", "Audit"], titles);
+        Assert.Equal(["Overview", "Devices", "Rollouts", "Incidents", "Audit", "Receipts"], titles);
     }
 
     [Fact]

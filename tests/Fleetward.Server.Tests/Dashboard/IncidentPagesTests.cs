@@ -51,9 +51,9 @@ public sealed class IncidentPagesTests : IAsyncLifetime
         var (browser, html, _) = await RolloutPagesTests.OpenAsync(server, OperatorRole.Auditor, "/dashboard/incidents/" + mirai.Id);
         using var _ = browser;
         Assert.Contains("id=\"incident-timeline\"", html);
-        Assert.Contains("class=\"timeline-label\">detected<", html);
-        Assert.Contains("class=\"timeline-label\">contained<", html);
-        Assert.Contains("class=\"timeline-label\">first anomaly<", html);
+        Assert.Matches("class=\"timeline-label\">[^<]*\\bdetected\\b", html);
+        Assert.Matches("class=\"timeline-label\">[^<]*\\bcontained\\b", html);
+        Assert.Matches("class=\"timeline-label\">[^<]*first anomaly", html);
         Assert.Contains("quarantine by ", html);
         Assert.Contains(">response: forensic-log-pull<", html);
         Assert.Contains("badge state-quarantined", html);
@@ -94,7 +94,7 @@ public sealed class IncidentPagesTests : IAsyncLifetime
             Assert.Equal(IncidentStatus.Recovered, (await read.Incidents.GetAsync(mirai.Id))!.Status);
         }
         var after = await (await browser.GetPageAsync(path)).Content.ReadAsStringAsync();
-        Assert.Contains("class=\"timeline-label\">recovered<", after);
+        Assert.Matches("class=\"timeline-label\">[^<]*recovered", after);
         Assert.DoesNotContain($"action=\"{path}/resolve\"", after);
 
         var (auditor, _, auditorAntiForgery) = await RolloutPagesTests.OpenAsync(server, OperatorRole.Auditor, path);
@@ -153,6 +153,22 @@ public sealed class IncidentPageLogicTests
     }
 
     [Fact]
+    public void Simultaneous_marks_of_a_lane_are_drawn_as_one_group_and_distant_ones_apart()
+    {
+        var groups = SvgTimeline.Group(
+        [
+            new(Now, "detected", TimelineLane.Milestone, "bad"),
+            new(Now.AddSeconds(1), "contained", TimelineLane.Milestone, "warn"),
+            new(Now.AddSeconds(1), "quarantine", TimelineLane.Response, "busy"),
+            new(Now.AddSeconds(2), "forensic-log-pull", TimelineLane.Response, "busy"),
+            new(Now.AddHours(1), "recovered", TimelineLane.Milestone, "good"),
+        ]);
+        Assert.Equal([["detected", "contained"], ["recovered"], ["quarantine", "forensic-log-pull"]],
+            groups.Select(g => g.Marks.Select(m => m.Label).ToArray()).ToArray());
+        Assert.Equal([SvgTimeline.Left, SvgTimeline.Right], groups.Where(g => g.Lane == TimelineLane.Milestone).Select(g => g.X));
+    }
+
+    [Fact]
     public void Marks_put_milestones_on_the_axis_and_detections_and_responses_in_their_lanes()
     {
         var finding = new DetectionFinding("d", DetectionCauses.MiraiLike, "telnet-scan", DetectionSeverity.High, "scan", Now.AddSeconds(-30), Now, 1, []);
@@ -176,5 +192,46 @@ public sealed class IncidentPageLogicTests
         }));
         Assert.Equal(new IncidentListFilter(null, true, "rover 7", null, null), filter);
         Assert.Equal("/dashboard/incidents?open=true&device=rover%207&before=inc_9", filter.Href("inc_9"));
+    }
+}
+
+/// <summary>Every operations action refuses a session post without the anti-forgery token and an auditor's post, before it acts.</summary>
+public sealed class OperationsActionGuardTests : IAsyncLifetime
+{
+    private TestServer server = null!;
+
+    public async Task InitializeAsync() => server = await TestServer.StartAsync();
+
+    public async Task DisposeAsync() => await server.DisposeAsync();
+
+    [Fact]
+    public async Task No_action_runs_without_the_anti_forgery_token_or_below_the_operator_role()
+    {
+        await OperationsSeed.RolloutAsync(server);
+        var incident = await OperationsSeed.MiraiIncidentAsync(server);
+        var routes = new[] { "rollouts/rollout-1/pause", "rollouts/rollout-1/resume", "rollouts/rollout-1/approve", "rollouts/rollout-1/cancel" }
+            .Concat(new[] { "contain", "resolve", "playbooks/rotate-credentials", "playbooks/reattest", "playbooks/forensic-pull", "playbooks/release" }
+                .Select(action => $"incidents/{incident.Id}/{action}"))
+            .ToList();
+        var auditBefore = (await server.AuditEntriesAsync()).Count;
+
+        var (operatorBrowser, _, _) = await RolloutPagesTests.OpenAsync(server, OperatorRole.Operator, "/dashboard/");
+        using var _ = operatorBrowser;
+        var (auditor, _, auditorAntiForgery) = await RolloutPagesTests.OpenAsync(server, OperatorRole.Auditor, "/dashboard/");
+        using var __ = auditor;
+        foreach (var route in routes)
+        {
+            var forged = await operatorBrowser.PostFormAsync("/dashboard/" + route, [new("reason", "forged"), new(DashboardSessions.AntiForgeryField, "forged")]);
+            Assert.True(forged.StatusCode == HttpStatusCode.BadRequest, $"{route} without the token answered {forged.StatusCode}");
+            var forbidden = await auditor.PostFormAsync("/dashboard/" + route, [new("reason", "auditor"), new(DashboardSessions.AntiForgeryField, auditorAntiForgery)]);
+            Assert.True(forbidden.StatusCode == HttpStatusCode.Forbidden, $"{route} as auditor answered {forbidden.StatusCode}");
+        }
+
+        // Only the two sign-ins and the auditor's refusals (audited like every refusal) were recorded: no action changed anything.
+        var added = (await server.AuditEntriesAsync()).Skip(auditBefore).Select(e => e.Type).ToList();
+        Assert.Equal(2, added.Count(t => t == "dashboard.session.started"));
+        Assert.Equal(routes.Count, added.Count(t => t == "operator.access.refused"));
+        Assert.Equal(2 + routes.Count, added.Count);
+        Assert.Equal(Fleetward.Core.Rollouts.RolloutStatus.Running, (await OperationsSeed.StoredAsync(server, "rollout-1")).State.Status);
     }
 }

@@ -70,40 +70,89 @@ public static class SvgTimeline
                 html.Element("text", Time(end), ("x", Number(Right)), ("y", Number(Height - 6)), ("text-anchor", "end"), ("class", "timeline-time"));
             }
             var milestone = 0;
-            foreach (var mark in ordered)
+            foreach (var group in Group(ordered))
             {
-                var x = Number(X(mark.At, start, end));
-                var y = LaneY[mark.Lane];
-                var tooltip = $"{Time(mark.At)} {mark.Label}";
-                switch (mark.Lane)
+                var x = Number(group.X);
+                var y = LaneY[group.Lane];
+                var last = group.Marks[^1];
+                var tooltip = string.Join("\n", group.Marks.Select(m => $"{Time(m.At)} {m.Label}"));
+                switch (group.Lane)
                 {
                     case TimelineLane.Milestone:
                         // Labels alternate above the axis so milestones close in time do not overwrite each other.
                         var labelY = AxisY - (milestone % 2 == 0 ? 16 : 40);
                         html.Element("line", null, ("x1", x), ("y1", Number(labelY + 4)), ("x2", x), ("y2", Number(AxisY)), ("class", "timeline-stem"));
-                        html.Element("text", mark.Label, ("x", x), ("y", Number(labelY)), ("text-anchor", "middle"), ("class", "timeline-label"));
-                        using (html.Open("circle", ("cx", x), ("cy", Number(y)), ("r", "7"), ("class", "timeline-milestone tone-" + mark.Tone)))
+                        html.Element("text", string.Join(" · ", group.Marks.Select(m => m.Label).Distinct()), ("x", x), ("y", Number(labelY)),
+                            ("text-anchor", group.X < Left + 60 ? "start" : group.X > Right - 60 ? "end" : "middle"), ("class", "timeline-label"));
+                        using (html.Open("circle", ("cx", x), ("cy", Number(y)), ("r", "7"), ("class", "timeline-milestone tone-" + last.Tone)))
                         {
                             html.Element("title", tooltip);
                         }
                         milestone++;
                         break;
                     case TimelineLane.Detection:
-                        using (html.Open("circle", ("cx", x), ("cy", Number(y)), ("r", "4"), ("class", "timeline-mark tone-" + mark.Tone)))
+                        using (html.Open("circle", ("cx", x), ("cy", Number(y)), ("r", "4"), ("class", "timeline-mark tone-" + last.Tone)))
                         {
                             html.Element("title", tooltip);
                         }
                         break;
                     default:
-                        using (html.Open("rect", ("x", Number(X(mark.At, start, end) - 4)), ("y", Number(y - 4)), ("width", "8"), ("height", "8"),
-                            ("class", "timeline-mark tone-" + mark.Tone)))
+                        using (html.Open("rect", ("x", Number(group.X - 4)), ("y", Number(y - 4)), ("width", "8"), ("height", "8"),
+                            ("class", "timeline-mark tone-" + last.Tone)))
                         {
                             html.Element("title", tooltip);
                         }
                         break;
                 }
+                if (group.Lane != TimelineLane.Milestone && group.Marks.Count > 1)
+                {
+                    html.Element("text", "×" + group.Marks.Count.ToString(CultureInfo.InvariantCulture), ("x", Number(group.X + 7)), ("y", Number(y + 4)),
+                        ("class", "timeline-count"));
+                }
             }
         }
+    }
+
+    /// <summary>Marks of one lane that land within <see cref="MergeDistance"/> of each other, drawn as one mark.</summary>
+    public sealed record MarkGroup(TimelineLane Lane, double X, IReadOnlyList<TimelineMark> Marks);
+
+    /// <summary>Marks closer than this on the axis are drawn as one, so simultaneous events (detected and contained by the playbook) stay legible.</summary>
+    public const double MergeDistance = 12;
+
+    /// <summary>Groups each lane's marks, in time order, so no two drawn marks of a lane are closer than <see cref="MergeDistance"/>.</summary>
+    public static IReadOnlyList<MarkGroup> Group(IReadOnlyList<TimelineMark> marks)
+    {
+        var ordered = marks.OrderBy(m => m.At).ToList();
+        if (ordered.Count == 0)
+        {
+            return [];
+        }
+        var (start, end) = (ordered[0].At, ordered[^1].At);
+        var groups = new List<MarkGroup>();
+        foreach (var lane in Enum.GetValues<TimelineLane>())
+        {
+            var current = new List<TimelineMark>();
+            var groupX = 0.0;
+            foreach (var mark in ordered.Where(m => m.Lane == lane))
+            {
+                var x = X(mark.At, start, end);
+                if (current.Count > 0 && x - groupX > MergeDistance)
+                {
+                    groups.Add(new MarkGroup(lane, groupX, current));
+                    current = [];
+                }
+                if (current.Count == 0)
+                {
+                    groupX = x;
+                }
+                current.Add(mark);
+            }
+            if (current.Count > 0)
+            {
+                groups.Add(new MarkGroup(lane, groupX, current));
+            }
+        }
+        return groups;
     }
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);

@@ -211,7 +211,7 @@ public sealed class AuditPage(IFleetStore store, AuditLogStatusReader status) : 
                     }
                 }
             }
-            html.Element("p", $"Re-verified on this visit in {DashboardLayout.Duration(log.Took)}; run 'fleetward audit verify' to check from outside the server.",
+            html.Element("p", $"Re-verified on this visit in {log.Took.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms; run 'fleetward audit verify' to check from outside the server.",
                 ("class", "fine-print"));
         }
     }
@@ -248,7 +248,7 @@ public sealed class AuditPage(IFleetStore store, AuditLogStatusReader status) : 
                         {
                             html.Element("td", entry.Subject, ("data-label", "Subject"), ("class", "mono"));
                         }
-                        html.Element("td", Shorten(entry.Payload, 160), ("data-label", "Detail"), ("class", "mono payload"), ("title", entry.Payload.Length > 160 ? entry.Payload : null));
+                        html.Element("td", Shorten(entry.Payload, 120), ("data-label", "Detail"), ("class", "mono payload"), ("title", entry.Payload.Length > 120 ? entry.Payload : null));
                     }
                 }
             }

@@ -387,21 +387,27 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
             }
             using (html.Open("dl", ("class", "facts facts-compact")))
             {
-                DashboardLayout.Fact(html, "Next opening", () =>
+                DashboardLayout.Fact(html, "Now", () =>
                 {
-                    if (rollout.NextMaintenanceWindow is { } next && next <= now)
+                    if (IsWindowOpen(rollout.Maintenance, now))
                     {
-                        html.Element("span", "open now", ("class", "badge badge-good"));
+                        html.Element("span", "open", ("class", "badge badge-good"), ("id", "window-state"));
                     }
                     else
                     {
-                        DashboardLayout.Instant(html, rollout.NextMaintenanceWindow, now);
+                        html.Element("span", "closed", ("class", "badge badge-neutral"), ("id", "window-state"));
                     }
                 });
+                DashboardLayout.Fact(html, "Next opening", () => DashboardLayout.Instant(html, rollout.NextMaintenanceWindow, now));
                 DashboardLayout.Fact(html, "Security releases", rollout.Maintenance.SecurityReleasesBypassWindows ? "bypass the windows" : "wait for a window");
             }
         }
     }
+
+    /// <summary>Whether one of the rollout's windows is open at <paramref name="now"/> (the view carries the windows as their specs).</summary>
+    public static bool IsWindowOpen(MaintenanceSpec maintenance, DateTimeOffset now) =>
+        (maintenance.Windows ?? []).Any(w =>
+            new MaintenanceWindow(CronSchedule.Parse(w.Schedule), TimeSpan.FromSeconds(w.DurationSeconds), TimeZoneInfo.FindSystemTimeZoneById(w.TimeZone)).IsOpen(now));
 
     /// <summary>What stands between a ring and the next one, in words.</summary>
     public static string Gate(RingView ring, DateTimeOffset now)
@@ -438,7 +444,7 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
                 using (html.Open("thead"))
                 using (html.Open("tr"))
                 {
-                    foreach (var heading in new[] { "Ring", "Share", "Threshold", "Soak", "State", "Gate", "Progress", "Targets", "Succeeded", "Failed", "In progress", "Rolled back", "Activated" })
+                    foreach (var heading in new[] { "Ring", "Policy", "State", "Gate", "Devices" })
                     {
                         html.Element("th", heading, ("scope", "col"));
                     }
@@ -451,32 +457,44 @@ public sealed class RolloutDetailPage(RolloutService rollouts, IFleetStore store
                         using (html.Open("tr"))
                         {
                             html.Element("td", (ring.Index + 1).ToString(CultureInfo.InvariantCulture), ("data-label", "Ring"));
-                            html.Element("td", "up to " + ring.CumulativePercent.ToString("0.##", CultureInfo.InvariantCulture) + "%", ("data-label", "Share"));
-                            html.Element("td", "≥ " + ring.SuccessThresholdPercent.ToString("0.##", CultureInfo.InvariantCulture) + "%"
-                                + (ring.RequiresApproval ? ", approval" : ""), ("data-label", "Threshold"));
-                            html.Element("td", ring.MinimumSoakSeconds == 0 ? "none" : DashboardLayout.Duration(TimeSpan.FromSeconds(ring.MinimumSoakSeconds)), ("data-label", "Soak"));
+                            using (html.Open("td", ("data-label", "Policy"), ("class", "policy")))
+                            {
+                                html.Element("div", "up to " + ring.CumulativePercent.ToString("0.##", CultureInfo.InvariantCulture) + "% of the fleet");
+                                html.Element("div", "≥ " + ring.SuccessThresholdPercent.ToString("0.##", CultureInfo.InvariantCulture) + "% succeeded, soak "
+                                    + (ring.MinimumSoakSeconds == 0 ? "none" : DashboardLayout.Duration(TimeSpan.FromSeconds(ring.MinimumSoakSeconds)))
+                                    + (ring.RequiresApproval ? ", approval" : ""), ("class", "muted"));
+                            }
                             using (html.Open("td", ("data-label", "State")))
                             {
                                 DashboardLayout.Badge(html, ring.Status, RolloutTones.Of(ring.Status));
                             }
                             html.Element("td", Gate(ring, now), ("data-label", "Gate"), ("class", "gate"));
-                            using (html.Open("td", ("data-label", "Progress"), ("class", "progress-cell")))
+                            using (html.Open("td", ("data-label", "Devices"), ("class", "progress-cell ring-devices")))
                             {
                                 SvgProgressBar.Render(html, $"ring-{ring.Index}", $"Ring {ring.Index + 1} devices", tally.Segments(), ring.TargetDevices);
-                            }
-                            html.Element("td", DashboardLayout.Count(ring.TargetDevices), ("data-label", "Targets"), ("class", "num"));
-                            html.Element("td", DashboardLayout.Count(tally.Succeeded), ("data-label", "Succeeded"), ("class", "num"));
-                            html.Element("td", DashboardLayout.Count(tally.Failed), ("data-label", "Failed"), ("class", "num"));
-                            html.Element("td", DashboardLayout.Count(tally.InProgress), ("data-label", "In progress"), ("class", "num"));
-                            html.Element("td", DashboardLayout.Count(tally.RolledBack), ("data-label", "Rolled back"), ("class", "num"));
-                            using (html.Open("td", ("data-label", "Activated")))
-                            {
-                                DashboardLayout.CompactInstant(html, ring.ActivatedAt, now);
+                                using (html.Open("div", ("class", "ring-counts")))
+                                {
+                                    Count(html, tally.Succeeded, "succeeded", "good");
+                                    Count(html, tally.Failed, "failed", "bad");
+                                    Count(html, tally.InProgress, "in progress", "busy");
+                                    Count(html, tally.RolledBack, "rolled back", "neutral");
+                                    html.Element("span", "of " + DashboardLayout.Count(ring.TargetDevices) + " targets", ("class", "muted"));
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    private static void Count(HtmlWriter html, int value, string label, string tone)
+    {
+        using (html.Open("span", ("class", "count count-" + tone)))
+        {
+            html.Element("span", null, ("class", "swatch tone-" + tone), ("aria-hidden", "true"));
+            html.Element("strong", DashboardLayout.Count(value));
+            html.Text(" " + label);
         }
     }
 

@@ -76,7 +76,7 @@ public sealed class DeviceTelemetrySection(IFleetStore store) : IDeviceDetailSec
                 DashboardLayout.Instant(html, points[^1].SampledAt, now);
                 if (latest is not null)
                 {
-                    html.Text($", {latest.Report.ProcessCount} processes, {latest.Report.Listeners.Count} listening sockets, uptime {DashboardLayout.Duration(TimeSpan.FromSeconds(latest.Report.UptimeSeconds))}.");
+                    html.Text($", {latest.Report.ProcessCount} processes, {latest.Report.Listeners.Count} listening socket{(latest.Report.Listeners.Count == 1 ? "" : "s")}, uptime {DashboardLayout.Duration(TimeSpan.FromSeconds(latest.Report.UptimeSeconds))}.");
                 }
             }
         }
