@@ -40,10 +40,19 @@ public sealed class DemoCommandTests
     /// <summary>The lines that say the story happened; the demo prints each only after observing it.</summary>
     private static readonly string[] DemoStoryLines =
     [
-        "1/3  Create a data directory and keys",
         "OK  server ready, store sqlite.",
         "OK  release 1.0.0 (factory image, security version 1)",
-        "All 3 steps happened as narrated",
+        "OK  the registry lists 30 active robots, all seen over mutual TLS, each with its own certificate (30 distinct serials).",
+        "OK  all 30 robots run 1.1.0: the canary's 3 passed",
+        "OK  1.2.0 halted in the canary of 3 robots",
+        "none of the other 27 robots was offered it.",
+        "quarantined",
+        "by the automatic playbook, and its certificate revoked.",
+        "OK  the server refused to roll 1.0.0 out (anti-rollback: security version 1 < 2); no rollout was created.",
+        "Devices with unique credentials",
+        "Last verified checkpoint",
+        "OK  14 figures computed by the server from its database",
+        "All 9 steps happened as narrated",
     ];
 
     private sealed record Run(int ExitCode, string Output, string Error);

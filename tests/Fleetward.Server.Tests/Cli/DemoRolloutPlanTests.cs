@@ -9,7 +9,7 @@ public sealed class DemoRolloutPlanTests
     private static IReadOnlyList<string> Fleet(int size) => [.. Enumerable.Range(0, size).Select(i => $"robot-{i:D4}")];
 
     private static PublishedDemoRelease Release(DemoRelease release) => new(release, new ReleaseEndpoints.ReleaseView(
-        "rel_" + release.Version, release.Version, release.SecurityVersion, "stable", "signed", "stable/x.img", "targets", [DemoReleases.Hardware],
+        "rel_" + release.Version, release.Version, release.SecurityVersion, "stable", "signed", "stable/x.img", "targets", DemoReleases.Hardware,
         1, "00", "00", null, DateTimeOffset.UnixEpoch, "admin", 1, DateTimeOffset.UnixEpoch));
 
     private static int InRing(string rolloutId, IEnumerable<string> devices, decimal percent)
@@ -56,8 +56,8 @@ public sealed class DemoRolloutPlanTests
         Assert.True(percents.Zip(percents.Skip(1)).All(pair => pair.First < pair.Second), string.Join(",", percents));
         Assert.Equal(DemoRolloutPlan.CanarySoakSeconds, request.Rings[0].MinimumSoakSeconds);
         Assert.Equal("abort", request.ErrorThreshold!.Action);
-        Assert.Equal(DemoReleases.Update.Version, request.Release.Version);
-        Assert.Equal(DemoReleases.Hardware, request.Selection!.Model);
+        Assert.Equal("rel_" + DemoReleases.Update.Version, request.Release.Id);
+        Assert.Equal(DemoReleases.Model.Model, request.Selection!.Model);
     }
 
     [Fact]

@@ -37,6 +37,9 @@ public interface IDemoStepContext
 
     /// <summary>One line of narration under the step's title (plain text, not markup).</summary>
     void Say(string text);
+
+    /// <summary>A table or other widget under the step's title.</summary>
+    void Show(IRenderable widget);
 }
 
 /// <summary>One step of the story: its title and its work, which returns the result line it observed or throws <see cref="DemoClaimException"/>.</summary>
@@ -74,8 +77,8 @@ public sealed class DemoNarrator(IAnsiConsole console, bool live)
         });
         if (!terminal)
         {
-            // Logs have no width: do not wrap tables at the 80 columns Spectre assumes for a pipe.
-            console.Profile.Width = 120;
+            // Logs have no width: do not wrap lines and tables at the 80 columns Spectre assumes for a pipe.
+            console.Profile.Width = 240;
         }
         return new DemoNarrator(console, terminal);
     }
@@ -171,6 +174,8 @@ public sealed class DemoNarrator(IAnsiConsole console, bool live)
         public IDemoBar Bar(string label, double total) => new LiveBar(progress.AddTask(Markup.Escape(label), maxValue: Math.Max(total, 1)));
 
         public void Say(string text) => console.MarkupLine("  " + Markup.Escape(text));
+
+        public void Show(IRenderable widget) => console.Write(widget);
     }
 
     private sealed class LiveBar(ProgressTask task) : IDemoBar
@@ -194,6 +199,8 @@ public sealed class DemoNarrator(IAnsiConsole console, bool live)
         public IDemoBar Bar(string label, double total) => new LineBar(console, label, total);
 
         public void Say(string text) => console.WriteLine("  " + text);
+
+        public void Show(IRenderable widget) => console.Write(widget);
     }
 
     /// <summary>A bar for logs: a line when it passes each quarter of its total, and one when it is full.</summary>

@@ -25,6 +25,18 @@ public static class DemoOperatorQueries
         return devices;
     }
 
+    /// <summary>The serials of the certificates issued to each of the given devices (a few requests at a time).</summary>
+    public static async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> CertificateSerialsAsync(OperatorApiClient api, IReadOnlyList<string> deviceIds, CancellationToken cancellationToken)
+    {
+        var serials = new System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(deviceIds, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (id, token) =>
+        {
+            var certificates = await api.GetAsync<List<DeviceLifecycleEndpoints.CertificateView>>($"api/v1/devices/{Uri.EscapeDataString(id)}/certificates", token);
+            serials[id] = [.. certificates.Select(certificate => certificate.Serial)];
+        });
+        return serials;
+    }
+
     public static Task<RolloutView> RolloutAsync(OperatorApiClient api, string id, CancellationToken cancellationToken) =>
         api.GetAsync<RolloutView>("api/v1/rollouts/" + Uri.EscapeDataString(id), cancellationToken);
 

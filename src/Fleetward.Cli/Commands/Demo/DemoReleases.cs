@@ -23,10 +23,16 @@ public sealed record PublishedDemoRelease(DemoRelease Release, ReleaseEndpoints.
 /// </summary>
 public static class DemoReleases
 {
-    /// <summary>The hardware model every simulated robot reports; releases name it so devices accept them.</summary>
-    public const string Hardware = "demo-robot";
+    /// <summary>
+    /// The one robot model of the demo fleet. A rollout selects one hardware model (so a release never reaches hardware
+    /// it was not built for); one model keeps the story to one rollout per release.
+    /// </summary>
+    public static Fleetward.Simulator.Behaviour.RobotProfile Model => Fleetward.Simulator.Behaviour.RobotProfile.LawnMower;
 
-    public const int ImageBytes = 256 * 1024;
+    /// <summary>The TUF hardware ids every release names, so the robots accept it.</summary>
+    public static IReadOnlyList<string> Hardware { get; } = [Model.Model];
+
+    public const int ImageBytes = 64 * 1024;
 
     /// <summary>What the robots run when they leave the factory; later offered again as the downgrade.</summary>
     public static readonly DemoRelease Factory = new("1.0.0", 1, "factory image");
@@ -40,7 +46,7 @@ public static class DemoReleases
     /// <summary>The image of a release: identical for the same version, different for every other.</summary>
     public static byte[] BuildImage(DemoRelease release)
     {
-        var header = Encoding.ASCII.GetBytes($"FLEETWARD-DEMO-FIRMWARE\nhardware: {Hardware}\nversion: {release.Version}\nsecurity-version: {release.SecurityVersion}\n\n");
+        var header = Encoding.ASCII.GetBytes($"FLEETWARD-DEMO-FIRMWARE\nhardware: {string.Join(", ", Hardware)}\nversion: {release.Version}\nsecurity-version: {release.SecurityVersion}\n\n");
         var image = new byte[ImageBytes];
         header.CopyTo(image, 0);
         // Counter-mode SHA-256 over the version: a body that does not compress and is the same on every run.
@@ -62,8 +68,8 @@ public static class DemoReleases
     public static async Task<PublishedDemoRelease> PublishAsync(OperatorApiClient client, DemoRelease release, CancellationToken cancellationToken)
     {
         using var image = new MemoryStream(BuildImage(release), writable: false);
-        var body = await ReleaseCommand.PublishAsync(client, image, $"{Hardware}-{release.Version}.img", release.Version, release.SecurityVersion,
-            [Hardware], "stable", null, cancellationToken);
+        var body = await ReleaseCommand.PublishAsync(client, image, $"robot-firmware-{release.Version}.img", release.Version, release.SecurityVersion,
+            Hardware, "stable", null, cancellationToken);
         var published = JsonSerializer.Deserialize<ReleaseEndpoints.ReleaseView>(body, JsonBody.Options)!;
         var view = await client.GetAsync<ReleaseEndpoints.ReleaseView>("api/v1/releases/" + Uri.EscapeDataString(published.Id), cancellationToken);
         DemoClaimException.That(view.State == "signed" && view.Signatures is { Count: > 0 },

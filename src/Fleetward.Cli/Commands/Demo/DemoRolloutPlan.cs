@@ -48,7 +48,7 @@ public static class DemoRolloutPlan
                 new RingSpec(100m, 0, 95m),
             ],
             rolloutId,
-            new SelectionSpec(Model: DemoReleases.Hardware),
+            new SelectionSpec(Model: DemoReleases.Model.Model),
             new ErrorThresholdSpec(FailedPercent: 10m, MinimumFinished: 5, Action: "abort"),
             InstallTimeoutSeconds: InstallTimeoutSeconds,
             MaxRetries: 0);
@@ -66,5 +66,5 @@ public static class DemoRolloutPlan
     }
 
     private static ReleaseSpec Release(PublishedDemoRelease release) =>
-        new(release.Id, release.View.Version, release.View.SecurityVersion, release.View.Channel);
+        new(release.Id);
 }

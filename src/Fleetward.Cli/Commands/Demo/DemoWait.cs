@@ -43,4 +43,16 @@ public static class DemoWait
             await Task.Delay(PollInterval, cancellationToken);
         }
     }
+
+    /// <summary>Awaits <paramref name="work"/>, calling <paramref name="tick"/> every poll interval meanwhile and once at the end (to move bars).</summary>
+    public static async Task<T> WhileAsync<T>(Task<T> work, Action tick)
+    {
+        while (!work.IsCompleted)
+        {
+            tick();
+            await Task.WhenAny(work, Task.Delay(PollInterval));
+        }
+        tick();
+        return await work;
+    }
 }
