@@ -10,7 +10,7 @@ namespace Fleetward.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const int DefaultDevices = 300;
+    public const int DefaultDevices = 200;
     public const int MinimumDevices = 10;
     public const int MaximumDevices = 5000;
 
