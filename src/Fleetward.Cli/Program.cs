@@ -11,6 +11,7 @@ public static class Program
     public static RootCommand BuildRootCommand()
     {
         var root = new RootCommand("Fleetward: a self-hostable security control plane for fleets of robots and IoT devices.");
+        root.Add(DemoCommand.Create());
         root.Add(InitCommand.Create());
         root.Add(ServerCommand.Create());
         root.Add(TokenCommand.Create());
