@@ -6,7 +6,14 @@ namespace Fleetward.Cli;
 /// <summary>The `fleetward` command: assembles the verbs, each defined in Commands/.</summary>
 public static class Program
 {
-    public static Task<int> Main(string[] args) => BuildRootCommand().Parse(args).InvokeAsync();
+    /// <summary>
+    /// Ctrl-C and SIGTERM cancel the running verb; the server, `demo --keep` and `agent run` then stop their listeners,
+    /// flush their stores and remove temporary data, which takes longer than System.CommandLine's default two seconds.
+    /// </summary>
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(30);
+
+    public static Task<int> Main(string[] args) =>
+        BuildRootCommand().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = ShutdownGrace });
 
     public static RootCommand BuildRootCommand()
     {
