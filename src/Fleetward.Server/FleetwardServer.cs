@@ -67,6 +67,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         new DeviceCommandEndpoints(),
         new TufEndpoints(),
         new ReleaseEndpoints(),
+        new ReceiptEndpoints(),
         new GeofenceEndpoints(),
     ];
 

@@ -32,3 +32,9 @@ public sealed record SystemSnapshot(
                 SentPackets = sum.SentPackets + i.SentPackets,
             });
 }
+
+/// <summary>Where telemetry readings come from: <see cref="TelemetryCollector"/> on a real device, a synthetic source in the simulator.</summary>
+public interface ISnapshotSource
+{
+    SystemSnapshot Collect();
+}

@@ -14,7 +14,7 @@ public sealed class TelemetryCollector(
     TelemetryCollectorOptions options,
     TimeProvider clock,
     IRobotSensors sensors,
-    AgentEventCounters counters)
+    AgentEventCounters counters) : ISnapshotSource
 {
     private readonly RebootCounter rebootCounter = new(
         Path.Combine(Directory.CreateDirectory(options.StateDirectory).FullName, "reboot-count"),

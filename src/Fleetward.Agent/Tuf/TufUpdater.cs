@@ -104,6 +104,37 @@ public sealed class TufUpdater
     }
 
     /// <summary>
+    /// Finds the target of a release: rollout instructions name a release id, TUF names files. Paths under
+    /// <paramref name="pathPrefix"/> whose custom <c>release_id</c> is <paramref name="releaseId"/> are discovered in the
+    /// roles reachable from top-level targets (at most <see cref="TufUpdaterOptions.MaxDelegations"/>); the trust decision is
+    /// then the spec 5.6.7 search for that path (<see cref="FindTargetAsync"/>), whose answer must name the same release.
+    /// </summary>
+    public async Task<TufTarget> FindReleaseTargetAsync(string releaseId, string pathPrefix, CancellationToken cancellationToken = default)
+    {
+        var trusted = Trusted;
+        var toVisit = new Queue<(string Role, string Delegator)>();
+        toVisit.Enqueue((TufRoles.Targets, TufRoles.Root));
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        while (toVisit.Count > 0 && visited.Count < _options.MaxDelegations)
+        {
+            var (role, delegator) = toVisit.Dequeue();
+            if (!visited.Add(role)) continue;
+            var targets = await LoadTargetsAsync(trusted, role, delegator, cancellationToken).ConfigureAwait(false);
+            foreach (var (path, info) in targets.Signed.Targets)
+            {
+                if (!path.StartsWith(pathPrefix, StringComparison.Ordinal) || ReleaseIdOf(info) != releaseId) continue;
+                var found = await FindTargetAsync(path, cancellationToken).ConfigureAwait(false);
+                if (ReleaseIdOf(found.Info) == releaseId) return found;
+            }
+            foreach (var child in targets.Signed.Delegations?.Roles ?? []) toVisit.Enqueue((child.Name, role));
+        }
+        throw new TufTrustException(TufTrustFailure.TargetNotFound, pathPrefix, $"no trusted targets role lists release {releaseId}");
+    }
+
+    private static string? ReleaseIdOf(TargetFileInfo info) =>
+        info.Custom?["release_id"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var id) ? id : null;
+
+    /// <summary>
     /// Spec 5.7: downloads a found target into <paramref name="destinationDirectory"/>, streaming it through the length and
     /// hash check, and refuses it first if its security version is below the installed one. Returns the file path; the
     /// file appears only after it verified.

@@ -2,6 +2,8 @@ using System.Security.Cryptography.X509Certificates;
 using Fleetward.Core.Devices;
 using Fleetward.Core.Ports;
 using Fleetward.Trust.Pki;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fleetward.Server.Identity;
 
@@ -21,8 +23,10 @@ public interface IDeviceRevocationLookup
 /// that is stale, starts a refresh in the background; request code awaits a fresh snapshot instead. Revocations made
 /// in this process are applied to the snapshot before their transaction's caller returns.
 /// </summary>
-public sealed class RevocationRegistry(IFleetStore store, TimeProvider time) : IDeviceRevocationLookup
+public sealed class RevocationRegistry(IFleetStore store, TimeProvider time, ILogger<RevocationRegistry>? logger = null) : IDeviceRevocationLookup
 {
+    private readonly ILogger _logger = logger ?? NullLogger<RevocationRegistry>.Instance;
+
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(2);
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
@@ -67,9 +71,10 @@ public sealed class RevocationRegistry(IFleetStore store, TimeProvider time) : I
                 {
                     await RefreshAsync(CancellationToken.None);
                 }
-                catch (Exception)
+                catch (Exception error)
                 {
                     // The next handshake or request tries again; requests refuse to proceed without a fresh snapshot.
+                    _logger.LogWarning(error, "Background refresh of the revoked certificates failed; handshakes keep the previous snapshot");
                 }
             });
         }
@@ -170,8 +175,10 @@ public sealed class DeviceStateCache(IFleetStore store, TimeProvider time)
 /// The factory CAs of every enrollment group, as verifiers, for the handshake (which must admit IDevID certificates
 /// to /simpleenroll) and for enrollment. Reloaded at most <see cref="MaxAge"/> apart and at once after a group is created here.
 /// </summary>
-public sealed class FactoryTrustCache(IFleetStore store, TimeProvider time)
+public sealed class FactoryTrustCache(IFleetStore store, TimeProvider time, ILogger<FactoryTrustCache>? logger = null)
 {
+    private readonly ILogger _logger = logger ?? NullLogger<FactoryTrustCache>.Instance;
+
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
@@ -241,9 +248,10 @@ public sealed class FactoryTrustCache(IFleetStore store, TimeProvider time)
                     {
                         await CurrentAsync(CancellationToken.None);
                     }
-                    catch (Exception)
+                    catch (Exception error)
                     {
                         // The next handshake tries again; enrollment itself re-checks against a fresh snapshot.
+                        _logger.LogWarning(error, "Background refresh of the factory trust anchors failed; handshakes keep the previous snapshot");
                     }
                 });
             }

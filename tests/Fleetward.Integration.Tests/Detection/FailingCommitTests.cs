@@ -78,6 +78,7 @@ public sealed class FailingCommitTests
             public IReleaseCatalog Releases => inner.Releases;
             public IGeofenceRepository Geofences => inner.Geofences;
             public ITufMetadataStore TufMetadata => inner.TufMetadata;
+            public ISecurityReceiptQueries Receipts => inner.Receipts;
 
             public Task CommitAsync(CancellationToken cancellationToken = default)
             {
