@@ -68,7 +68,8 @@ public sealed class VirtualRobot : IAsyncDisposable
             if (sampleInterval is { } every && now >= _sampleDue)
             {
                 await Agent.SampleTelemetryAsync(cancellationToken).ConfigureAwait(false);
-                _sampleDue = now + every;
+                // Keep the cadence (a run a little late does not shift every later sample); a robot far behind skips ahead.
+                _sampleDue = _sampleDue + every > now ? _sampleDue + every : now + every;
             }
             if (now >= _agentDue)
             {
