@@ -56,8 +56,9 @@ public sealed class BadReleaseDrill : IFleetDrill
         var tried = new System.Collections.Concurrent.ConcurrentDictionary<string, FleetEventKind>(StringComparer.Ordinal);
         void Watch(FleetEvent change)
         {
-            if (change.Kind == FleetEventKind.InstallStarted && change.Detail == release.Version) tried.TryAdd(change.DeviceId, change.Kind);
-            else if (change.Kind is FleetEventKind.RolledBack or FleetEventKind.InstallFailed or FleetEventKind.InstallSucceeded && tried.ContainsKey(change.DeviceId))
+            // Only the drill's rollout installs anything while it runs, so every failure or rollback is a try of the release.
+            if ((change.Kind is FleetEventKind.InstallStarted or FleetEventKind.InstallSucceeded && change.Detail == release.Version)
+                || change.Kind is FleetEventKind.RolledBack or FleetEventKind.InstallFailed)
                 tried[change.DeviceId] = change.Kind;
         }
         var start = context.Time.GetUtcNow();

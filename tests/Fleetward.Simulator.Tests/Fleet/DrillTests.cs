@@ -54,6 +54,7 @@ public sealed class DrillTests(ITestOutputHelper output)
         Assert.Equal(DrillVerdict.Defended, bad.Verdict);
         Assert.All(rig.Fleet.Robots, r => Assert.NotEqual("1.2.0", r.Status.Installed.Version));
         Assert.True(rig.Fleet.Counters().RolledBack >= 1);
+        Assert.NotEmpty(bad.Devices);
     }
 
     private async Task<DrillReport> RunAsync(IFleetDrill drill, DrillContext context)
