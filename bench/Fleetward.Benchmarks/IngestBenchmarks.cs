@@ -3,6 +3,8 @@ using Fleetward.Core.Devices;
 using Fleetward.Core.Ports;
 using Fleetward.Core.Telemetry;
 using Fleetward.Server.Detection;
+using Fleetward.Server.Hosting;
+using Fleetward.Server.Options;
 using Fleetward.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -83,11 +85,17 @@ public class IngestBenchmarks
         var operation = _operation++;
         var device = _devices[operation % Devices];
         var hour = operation / Devices;
+        return (device, Batch(device.Id, hour * ReportsPerBatch + 1, ReportsPerBatch));
+    }
+
+    /// <summary>An encoded batch of <paramref name="count"/> one-minute reports of a healthy device, starting an hour ago.</summary>
+    internal static byte[] Batch(string deviceId, long firstSequence, int count)
+    {
         var first = DateTimeOffset.UtcNow.AddHours(-1);
-        var reports = Enumerable.Range(0, ReportsPerBatch).Select(m => new TelemetryReport
+        var reports = Enumerable.Range(0, count).Select(m => new TelemetryReport
         {
-            DeviceId = device.Id,
-            Sequence = hour * ReportsPerBatch + m + 1,
+            DeviceId = deviceId,
+            Sequence = firstSequence + m,
             SampledAt = first.AddMinutes(m),
             IntervalSeconds = 60,
             CpuPercent = 10 + m % 7,
@@ -97,9 +105,64 @@ public class IngestBenchmarks
             TcpConnections = [new TcpConnection { RemoteAddress = "10.0.0.10", RemotePort = 8443 }],
             Listeners = [new ListeningSocket { Protocol = TransportProtocol.Tcp, Port = 22, Pid = 412, ProcessName = "sshd" }],
             ProcessCount = 85,
-            UptimeSeconds = 86_400 + (hour * ReportsPerBatch + m) * 60.0,
+            UptimeSeconds = 86_400 + (firstSequence + m) * 60.0,
             BootCount = 3,
         }).ToList();
-        return (device, TelemetryCodec.Encode(new TelemetryBatch { Reports = reports }));
+        return TelemetryCodec.Encode(new TelemetryBatch { Reports = reports });
+    }
+}
+
+/// <summary>
+/// Telemetry ingest over mutual TLS 1.3 with keep-alive through the real server: POST /device/v1/telemetry on the
+/// Kestrel device listener, EST-issued device certificates, device authentication, TelemetryIngestService (decode,
+/// validate, detection, latest and history rows in SQLite), beside the same bare Kestrel mTLS endpoint that drains
+/// the body and answers a small JSON (the baseline). One operation = one batch of 10 reports from each of 16 devices,
+/// one device after another; figures are per report. Rate limits are lifted so the bench measures work, not refusals.
+/// </summary>
+[SimpleJob(warmupCount: 2, iterationCount: 8)]
+public class IngestOverTlsBenchmarks
+{
+    private const int Devices = 16;
+    private const int ReportsPerBatch = 10;
+
+    private MutualTlsBenchFleet _fleet = null!;
+    private long _round;
+
+    // Synchronous on purpose: BenchmarkDotNet's in-process toolchain does not await an async set-up.
+    [GlobalSetup]
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync() =>
+        _fleet = await MutualTlsBenchFleet.StartAsync(Devices, "rover-x", new UnlimitedTelemetryModule());
+
+    [GlobalCleanup]
+    public void Cleanup() => _fleet.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Devices * ReportsPerBatch, Description = "bare Kestrel mTLS JSON endpoint, same batches")]
+    public Task<int> BareEndpoint() => SendRoundAsync(bare: true);
+
+    [Benchmark(OperationsPerInvoke = Devices * ReportsPerBatch, Description = "POST /device/v1/telemetry through the server")]
+    public Task<int> IngestThroughServer() => SendRoundAsync(bare: false);
+
+    private async Task<int> SendRoundAsync(bool bare)
+    {
+        var round = _round++;
+        var bytes = 0;
+        foreach (var device in _fleet.Devices)
+        {
+            var body = IngestBenchmarks.Batch(device.Id, round * ReportsPerBatch + 1, ReportsPerBatch);
+            bytes += await RolloutCheckInOverTlsBenchmarks.PostAsync(bare ? device.Bare : device.Server, body, "device/v1/telemetry");
+        }
+        return bytes;
+    }
+
+    private sealed class UnlimitedTelemetryModule : IServerModule
+    {
+        public void ConfigureServices(IServiceCollection services, ServerOptions options) =>
+            services.AddSingleton(new DetectionServerOptions { RateLimit = new TelemetryRateLimit(1e9, 1_000_000) });
+
+        public void MapEndpoints(FleetwardRoutes routes)
+        {
+        }
     }
 }

@@ -4,8 +4,11 @@ using Dapper;
 using Fleetward.Core.Devices;
 using Fleetward.Core.Policy;
 using Fleetward.Core.Ports;
+using Fleetward.Core.Releases;
+using Fleetward.Core.Rollouts;
 using Fleetward.Server.Rollouts;
 using Fleetward.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Fleetward.Benchmarks;
@@ -70,8 +73,15 @@ public class RolloutCheckInBenchmarks
 
         // Take the whole fleet through one rollout so check-ins meet the state of a fleet in service.
         _checkIn = new CheckInService(_store, TimeProvider.System, new UpdateGatePolicy());
-        var rollouts = new RolloutService(_store, TimeProvider.System, new RequestReleaseResolver());
-        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw", "2.0.0", 2), [new RingSpec(100m)], RolloutId), "bench", default);
+        await using (var work = await _store.BeginAsync())
+        {
+            await work.Releases.InsertAsync(new Release("fw", "2.0.0", 2, ReleaseChannel.Stable, "fw-2.0.0.img", "targets", ["mower"], 1024,
+                new string('a', 64), new string('b', 128), null, ReleaseState.Pending, now, "bench", null, null));
+            await work.Releases.MarkSignedAsync(["fw"], 1, now);
+            await work.CommitAsync();
+        }
+        var rollouts = new RolloutService(_store, TimeProvider.System);
+        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw"), [new RingSpec(100m)], RolloutId, new SelectionSpec(Model: "mower")), "bench", default);
         await rollouts.StartAsync(RolloutId, "bench", null, default);
         foreach (var device in _devices)
         {
@@ -151,4 +161,96 @@ public class RolloutCheckInBenchmarks
         new InstalledSoftware("fw", version, version == "2.0.0" ? 2 : 1, "a"),
         "healthy",
         phase is null ? null : new AssignmentReport(RolloutId, phase, 1));
+}
+
+/// <summary>
+/// Check-ins over mutual TLS 1.3 with keep-alive through the real server: Kestrel's device listener, device
+/// certificates the real CA issued over EST, the device authentication middleware, <see cref="CheckInService"/> and the
+/// SQLite store, for a fleet that took a completed rollout (the steady state: an up-to-date device reports and learns
+/// there is nothing to do). The baseline is a bare Kestrel endpoint with the same certificates and client-certificate
+/// check that answers a small JSON. One operation = one check-in by each of 32 devices on its own kept-alive
+/// connection, one after another ("sequential") or all at once ("concurrent", what a busy listener sees).
+/// </summary>
+[SimpleJob(warmupCount: 2, iterationCount: 8)]
+public class RolloutCheckInOverTlsBenchmarks
+{
+    private const int Devices = 32;
+    private const string RolloutId = "bench-tls-rollout";
+
+    private MutualTlsBenchFleet _fleet = null!;
+    private byte[] _idleReport = [];
+
+    // Synchronous on purpose: BenchmarkDotNet's in-process toolchain does not await an async set-up.
+    [GlobalSetup]
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
+    {
+        _fleet = await MutualTlsBenchFleet.StartAsync(Devices, "mower");
+        var now = DateTimeOffset.UtcNow;
+        await using (var work = await _fleet.Store.BeginAsync())
+        {
+            await work.Releases.InsertAsync(new Release("fw", "2.0.0", 2, ReleaseChannel.Stable, "fw-2.0.0.img", "targets", ["mower"], 1024,
+                new string('a', 64), new string('b', 128), null, ReleaseState.Pending, now, "bench", null, null));
+            await work.Releases.MarkSignedAsync(["fw"], 1, now);
+            await work.CommitAsync();
+        }
+        var rollouts = _fleet.Server.Services.GetRequiredService<RolloutService>();
+        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw"), [new RingSpec(100m)], RolloutId, new SelectionSpec(Model: "mower")), "bench", default);
+        await rollouts.StartAsync(RolloutId, "bench", null, default);
+        foreach (var device in _fleet.Devices)
+        {
+            await PostAsync(device.Server, Body(new CheckInReport(new InstalledSoftware("fw", "1.0.0", 1, "a"), "healthy")));
+            await PostAsync(device.Server, Body(new CheckInReport(new InstalledSoftware("fw", "1.0.0", 1, "a"), "healthy", new AssignmentReport(RolloutId, "installing", 1))));
+            await PostAsync(device.Server, Body(new CheckInReport(new InstalledSoftware("fw", "2.0.0", 2, "b"), "healthy", new AssignmentReport(RolloutId, "succeeded", 1))));
+        }
+        var status = await rollouts.GetAsync(RolloutId, default);
+        if (status.Devices["succeeded"] != Devices)
+        {
+            throw new InvalidOperationException($"set-up left {status.Devices["succeeded"]} of {Devices} devices updated");
+        }
+        _idleReport = Body(new CheckInReport(new InstalledSoftware("fw", "2.0.0", 2, "b"), "healthy"));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _fleet.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Devices, Description = "bare Kestrel mTLS JSON endpoint, sequential")]
+    public async Task<int> BareSequential()
+    {
+        var bytes = 0;
+        foreach (var device in _fleet.Devices)
+        {
+            bytes += await PostAsync(device.Bare, _idleReport);
+        }
+        return bytes;
+    }
+
+    [Benchmark(OperationsPerInvoke = Devices, Description = "POST /device/v1/check-in through the server, sequential")]
+    public async Task<int> CheckInSequential()
+    {
+        var bytes = 0;
+        foreach (var device in _fleet.Devices)
+        {
+            bytes += await PostAsync(device.Server, _idleReport);
+        }
+        return bytes;
+    }
+
+    [Benchmark(OperationsPerInvoke = Devices, Description = "bare Kestrel mTLS JSON endpoint, 32 concurrent")]
+    public async Task<int> BareConcurrent() => (await Task.WhenAll(_fleet.Devices.Select(d => PostAsync(d.Bare, _idleReport)))).Sum();
+
+    [Benchmark(OperationsPerInvoke = Devices, Description = "POST /device/v1/check-in through the server, 32 concurrent")]
+    public async Task<int> CheckInConcurrent() => (await Task.WhenAll(_fleet.Devices.Select(d => PostAsync(d.Server, _idleReport)))).Sum();
+
+    private static byte[] Body(CheckInReport report) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(report, Fleetward.Server.Problems.JsonBody.Options);
+
+    internal static async Task<int> PostAsync(HttpClient client, byte[] body, string path = "device/v1/check-in")
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await client.PostAsync(path, content);
+        var answer = await response.Content.ReadAsByteArrayAsync();
+        return response.IsSuccessStatusCode ? answer.Length : throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(answer)}");
+    }
 }

@@ -16,6 +16,7 @@ public static class Program
         root.Add(TokenCommand.Create());
         root.Add(DeviceCommand.Create());
         root.Add(RolloutCommand.Create());
+        root.Add(GeofenceCommand.Create());
         root.Add(AuditCommand.Create());
         root.Add(CaCommand.Create());
         root.Add(GroupCommand.Create());
@@ -23,9 +24,11 @@ public static class Program
         root.Add(KeysCommand.Create());
         root.Add(TufRootCommand.Create());
         root.Add(ReleaseCommand.Create());
+        root.Add(ReportCommand.Create());
         root.Add(SimCommand.Create());
         var agent = new Command("agent", "Device-side tools of the Fleetward agent.");
         agent.Add(AgentTufCommand.Create());
+        agent.Add(AgentRunCommand.Create());
         root.Add(agent);
         return root;
     }

@@ -60,6 +60,7 @@ public sealed class ControlPlane : IAsyncDisposable
                 OperatorCertificate = certificate,
                 AuditLogSigner = LoadAuditLogSigner(directory, configuration),
                 AuditCheckpointInterval = configuration.AuditCheckpointInterval,
+                RolloutRollbackTimeout = configuration.RolloutRollbackTimeout,
                 DeviceServerCertificate = deviceCa?.IssueListenerCertificate(configuration.DeviceUrl.Host, setup.Time.GetUtcNow(), TimeSpan.FromDays(30)),
                 DeviceServerCertificateChain = deviceCa is null ? null : [deviceCa.Issuing],
                 DataDirectory = directory.Root,

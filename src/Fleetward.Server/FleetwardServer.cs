@@ -67,6 +67,8 @@ public sealed class FleetwardServer : IAsyncDisposable
         new DeviceCommandEndpoints(),
         new TufEndpoints(),
         new ReleaseEndpoints(),
+        new ReceiptEndpoints(),
+        new GeofenceEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

@@ -52,10 +52,9 @@ public static partial class RolloutCommand
     private static Command CreateCommand(OperatorApiOptions client)
     {
         var id = new Option<string?>("--id") { Description = "Rollout id (generated when absent)" };
-        var releaseId = new Option<string>("--release-id") { Description = "Release to roll out", Required = true };
-        var version = new Option<string>("--version") { Description = "Release version devices report once installed", Required = true };
-        var securityVersion = new Option<long>("--security-version") { Description = "Anti-downgrade counter of the release", Required = true };
-        var channel = new Option<string>("--channel") { Description = "stable or security", DefaultValueFactory = _ => "stable" };
+        var releaseId = new Option<string?>("--release-id") { Description = "Published, signed release to roll out (or give --version)" };
+        var version = new Option<string?>("--version") { Description = "Release version to roll out, looked up on --channel when no --release-id is given" };
+        var channel = new Option<string?>("--channel") { Description = "stable or security (default stable when looking up by --version)" };
         channel.AcceptOnlyFromAmong("stable", "security");
         var model = new Option<string?>("--model") { Description = "Only devices of this model" };
         var tags = new Option<string[]>("--tag") { Description = "Only devices carrying this tag (repeatable; all must match)", AllowMultipleArgumentsPerToken = false };
@@ -74,7 +73,7 @@ public static partial class RolloutCommand
         var approval = new Option<bool>("--approval") { Description = "Require operator approval before each next ring opens" };
 
         var command = new Command("create", "Create a draft rollout of a release");
-        foreach (var option in new Option[] { id, releaseId, version, securityVersion, channel, model, tags, rings, soak, success, errors, minFinished, onError, rate, installTimeout, retries, windows, bypass, approval })
+        foreach (var option in new Option[] { id, releaseId, version, channel, model, tags, rings, soak, success, errors, minFinished, onError, rate, installTimeout, retries, windows, bypass, approval })
         {
             command.Options.Add(option);
         }
@@ -86,7 +85,7 @@ public static partial class RolloutCommand
             var ringSpecs = percents.Select((p, i) => new RingSpec(p, soakSeconds, parse.GetValue(success), parse.GetValue(approval) && i < percents.Count - 1)).ToList();
             var (failedCount, failedPercent) = ParseErrorThreshold(parse.GetValue(errors)!);
             var request = new CreateRolloutRequest(
-                new ReleaseSpec(parse.GetValue(releaseId)!, parse.GetValue(version), parse.GetValue(securityVersion), parse.GetValue(channel)),
+                new ReleaseSpec(parse.GetValue(releaseId), parse.GetValue(version), parse.GetValue(channel)),
                 ringSpecs,
                 parse.GetValue(id),
                 new SelectionSpec(parse.GetValue(model), parse.GetValue(tags) is { Length: > 0 } t ? t : null),

@@ -41,6 +41,8 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IDeviceCommandRepository DeviceCommands { get; }
     ITufMetadataStore TufMetadata { get; }
     IReleaseCatalog Releases { get; }
+    ISecurityReceiptQueries Receipts { get; }
+    IGeofenceRepository Geofences { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

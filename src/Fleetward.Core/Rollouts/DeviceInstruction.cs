@@ -39,7 +39,7 @@ public sealed record DeviceInstruction(DeviceInstructionKind Kind, ReleaseRefere
         ArgumentNullException.ThrowIfNull(assignment);
         ArgumentNullException.ThrowIfNull(gate);
 
-        if (assignment.Status == DeviceUpdateStatus.RollbackPending)
+        if (assignment.IsOrderedBack)
             return new DeviceInstruction(DeviceInstructionKind.RollBack, null, assignment.PreviousVersion, null);
         if (!assignment.IsInProgress)
             return None;

@@ -3,7 +3,8 @@ namespace Fleetward.Core.Rollouts;
 /// <summary>
 /// Where one device stands in one rollout. Assigned through verifying are in progress; succeeded, failed,
 /// rolled-back and withdrawn are final; rollback-pending means the server ordered the device back to its
-/// previous release after an abort.
+/// previous release after an abort; rollback-unresponsive means it did not report back within the rollback
+/// timeout: it counts as a failed rollback, yet the order stands, so a device that comes back still returns.
 /// </summary>
 public enum DeviceUpdateStatus
 {
@@ -18,6 +19,7 @@ public enum DeviceUpdateStatus
     RollbackPending,
     RolledBack,
     Withdrawn,
+    RollbackUnresponsive,
 }
 
 /// <summary>What a finished device contributes to its ring's counters.</summary>
@@ -68,6 +70,9 @@ public sealed record DeviceAssignment(
 
     public bool IsFinal => Status is DeviceUpdateStatus.Succeeded or DeviceUpdateStatus.Failed or DeviceUpdateStatus.RolledBack or DeviceUpdateStatus.Withdrawn;
 
+    /// <summary>True while the server's order to return to <see cref="PreviousVersion"/> stands (pending, or unresponsive past the rollback timeout).</summary>
+    public bool IsOrderedBack => Status is DeviceUpdateStatus.RollbackPending or DeviceUpdateStatus.RollbackUnresponsive;
+
     /// <summary>True once the device may have written the release to a slot, so an abort must roll it back.</summary>
     public bool HasStartedInstalling => Status is >= DeviceUpdateStatus.Installing and <= DeviceUpdateStatus.Succeeded;
 }
@@ -84,8 +89,11 @@ public sealed record DeviceFailureReported(string Reason) : DeviceUpdateEvent;
 /// <summary>The device's boot counter or health check sent it back to its old slot before committing (A/B fallback). Never retried: the release itself is suspect.</summary>
 public sealed record DeviceFellBack(string Reason) : DeviceUpdateEvent;
 
-/// <summary>Time passed: an attempt in progress for longer than the install timeout fails.</summary>
-public sealed record DeviceUpdateTick : DeviceUpdateEvent;
+/// <summary>
+/// Time passed: an attempt in progress for longer than the install timeout fails, and a device ordered back longer
+/// than <paramref name="RollbackTimeout"/> ago without reporting becomes rollback-unresponsive (never, when null).
+/// </summary>
+public sealed record DeviceUpdateTick(TimeSpan? RollbackTimeout = null) : DeviceUpdateEvent;
 
 /// <summary>The rollout aborted: a device that started installing must return to its previous release; one that did not is withdrawn.</summary>
 public sealed record DeviceRollbackOrdered : DeviceUpdateEvent;
@@ -119,6 +127,7 @@ public static class DeviceFailureReasons
 {
     public const string InstallTimeout = "install-timeout";
     public const string RollbackFailedPrefix = "rollback-failed: ";
+    public const string RollbackUnresponsive = "rollback-unresponsive";
 }
 
 /// <summary>
@@ -148,7 +157,7 @@ public static class DeviceUpdateMachine
             DevicePhaseReported phase => ReportPhase(assignment, phase.Phase, now),
             DeviceFailureReported failure => FailAttempt(definition, assignment, failure.Reason, now),
             DeviceFellBack fellBack => FallBack(assignment, fellBack.Reason, now),
-            DeviceUpdateTick => CheckTimeout(definition, assignment, now),
+            DeviceUpdateTick tick => CheckTimeout(definition, assignment, tick.RollbackTimeout, now),
             DeviceRollbackOrdered => OrderRollback(assignment, now),
             DeviceRollbackCompleted => CompleteRollback(assignment, now),
             DeviceRollbackFailed failed => FailRollback(assignment, failed.Reason, now),
@@ -163,7 +172,7 @@ public static class DeviceUpdateMachine
             return Refuse(a, DeviceUpdateRefusalCodes.NotAPhase, $"{phase} is not a progress phase a device reports");
         if (phase == a.Status)
             return Unchanged(a);
-        if (a.Status == DeviceUpdateStatus.RollbackPending)
+        if (a.IsOrderedBack)
             return Refuse(a, DeviceUpdateRefusalCodes.RollbackPending, $"device was ordered back to {a.PreviousVersion}; report of {phase} ignored");
         if (!a.IsInProgress)
             return Refuse(a, DeviceUpdateRefusalCodes.AssignmentFinished, $"assignment is {a.Status}; report of {phase} ignored");
@@ -216,8 +225,15 @@ public static class DeviceUpdateMachine
         return new DeviceUpdateTransition(rolledBack, DeviceOutcome.Failed, false, null, true);
     }
 
-    private static DeviceUpdateTransition CheckTimeout(RolloutDefinition definition, DeviceAssignment a, DateTimeOffset now)
+    private static DeviceUpdateTransition CheckTimeout(RolloutDefinition definition, DeviceAssignment a, TimeSpan? rollbackTimeout, DateTimeOffset now)
     {
+        if (a.Status == DeviceUpdateStatus.RollbackPending)
+        {
+            if (rollbackTimeout is not { } timeout || a.RollbackOrderedAt is not { } ordered || now - ordered < timeout)
+                return Unchanged(a);
+            var unresponsive = Moved(a, DeviceUpdateStatus.RollbackUnresponsive, now) with { FailureReason = DeviceFailureReasons.RollbackUnresponsive, FinishedAt = now };
+            return new DeviceUpdateTransition(unresponsive, null, false, null, true);
+        }
         if (!a.IsInProgress || a.AttemptStartedAt is not { } started || now - started < definition.InstallTimeout)
             return Unchanged(a);
         return FailAttempt(definition, a, DeviceFailureReasons.InstallTimeout, now);
@@ -226,7 +242,7 @@ public static class DeviceUpdateMachine
     private static DeviceUpdateTransition OrderRollback(DeviceAssignment a, DateTimeOffset now)
     {
         var nothingInstalled = a.Status is DeviceUpdateStatus.Failed or DeviceUpdateStatus.RolledBack or DeviceUpdateStatus.Withdrawn;
-        if (nothingInstalled || a.Status == DeviceUpdateStatus.RollbackPending)
+        if (nothingInstalled || a.IsOrderedBack)
             return Unchanged(a);
         if (!a.HasStartedInstalling)
             return new DeviceUpdateTransition(Moved(a, DeviceUpdateStatus.Withdrawn, now) with { FinishedAt = now }, null, false, null, true);
@@ -238,7 +254,8 @@ public static class DeviceUpdateMachine
     {
         if (a.Status == DeviceUpdateStatus.RolledBack && a.RollbackOrderedAt is not null)
             return Unchanged(a);
-        if (a.Status != DeviceUpdateStatus.RollbackPending)
+        // A device that went silent past the rollback timeout and then reports it returned did return: count it.
+        if (!a.IsOrderedBack)
             return Refuse(a, DeviceUpdateRefusalCodes.NoRollbackOrdered, $"assignment is {a.Status}; no rollback was ordered");
         var done = Moved(a, DeviceUpdateStatus.RolledBack, now) with { FinishedAt = now };
         return new DeviceUpdateTransition(done, DeviceOutcome.Reverted, false, null, true);
@@ -246,7 +263,7 @@ public static class DeviceUpdateMachine
 
     private static DeviceUpdateTransition FailRollback(DeviceAssignment a, string reason, DateTimeOffset now)
     {
-        if (a.Status != DeviceUpdateStatus.RollbackPending)
+        if (!a.IsOrderedBack)
             return Refuse(a, DeviceUpdateRefusalCodes.NoRollbackOrdered, $"assignment is {a.Status}; no rollback was ordered");
         var failed = Moved(a, DeviceUpdateStatus.Failed, now) with { FailureReason = DeviceFailureReasons.RollbackFailedPrefix + reason, FinishedAt = now };
         return new DeviceUpdateTransition(failed, null, false, null, true);
@@ -256,7 +273,7 @@ public static class DeviceUpdateMachine
     {
         if (a.Status == DeviceUpdateStatus.Withdrawn)
             return Unchanged(a);
-        if (a.IsFinal || a.Status == DeviceUpdateStatus.RollbackPending)
+        if (a.IsFinal || a.IsOrderedBack)
             return Refuse(a, DeviceUpdateRefusalCodes.AssignmentFinished, $"assignment is {a.Status}; nothing to withdraw");
         if (a.HasStartedInstalling)
             return Refuse(a, DeviceUpdateRefusalCodes.InstallStarted, $"device is {a.Status}; it finishes its attempt");
@@ -288,6 +305,7 @@ public static class DeviceUpdateStatusNames
         DeviceUpdateStatus.RollbackPending => "rollback-pending",
         DeviceUpdateStatus.RolledBack => "rolled-back",
         DeviceUpdateStatus.Withdrawn => "withdrawn",
+        DeviceUpdateStatus.RollbackUnresponsive => "rollback-unresponsive",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 

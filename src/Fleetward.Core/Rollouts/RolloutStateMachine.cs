@@ -198,8 +198,12 @@ public static class RolloutStateMachine
                 return new RolloutRefusal(RolloutRefusalCodes.NotPaused, $"only a paused rollout can resume; rollout is {_status.ToName()}");
             if (_reason == RolloutReasonCodes.ErrorThreshold)
             {
-                var ring = _rings[_current];
-                _rings[_current] = ring with { AcknowledgedFailed = ring.Failed, AcknowledgedFinished = ring.Finished };
+                // The trip may have come from a late failure in a ring already passed: accept every ring's failures so far.
+                for (var i = 0; i < _rings.Length; i++)
+                {
+                    if (_rings[i].Status != RingStatus.Pending)
+                        _rings[i] = _rings[i] with { AcknowledgedFailed = _rings[i].Failed, AcknowledgedFinished = _rings[i].Finished };
+                }
             }
             _status = RolloutStatus.Running;
             _reason = null;
@@ -283,7 +287,9 @@ public static class RolloutStateMachine
                 if (!ring.IsOpen)
                     return;
 
-                if (ErrorThresholdTripped(ring))
+                // Every opened ring counts, not only the current one: a device of a passed ring that fails late
+                // (it was slow, or fell back to its old slot after soak) is as much evidence against the release.
+                if (_rings.Any(r => r.Status != RingStatus.Pending && ErrorThresholdTripped(r)))
                 {
                     if (definition.ErrorThreshold.Action == ErrorThresholdAction.Pause)
                     {

@@ -31,6 +31,9 @@ public sealed record ServerConfiguration(
     /// <summary>How often a checkpoint is signed when the log has grown (audit.checkpointIntervalSeconds).</summary>
     public TimeSpan AuditCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a device ordered back may stay silent before it counts as rollback-unresponsive (rollouts.rollbackTimeoutSeconds).</summary>
+    public TimeSpan RolloutRollbackTimeout { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>The optional "siem" section (see <see cref="Detection.SiemConfiguration"/>).</summary>
     public Detection.SiemConfiguration Siem { get; init; } = Detection.SiemConfiguration.None;
 }
@@ -84,7 +87,7 @@ public static class ConfigurationFile
             throw new ConfigurationException(file, null, $"not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).", exception);
         }
         var reader = new Reader(file);
-        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls", "audit", "ca", "siem"]);
+        var top = reader.Object(root, "$", ["version", "listeners", "storage", "tls", "audit", "ca", "siem", "rollouts"]);
         var version = reader.Int(top["version"], "version");
         if (version != CurrentVersion)
         {
@@ -131,6 +134,16 @@ public static class ConfigurationFile
         {
             Siem = Detection.SiemConfiguration.Parse(top["siem"], directory),
         };
+        if (top["rollouts"] is not null)
+        {
+            var rollouts = reader.Object(top["rollouts"], "rollouts", ["rollbackTimeoutSeconds"]);
+            var timeout = reader.Int(rollouts["rollbackTimeoutSeconds"], "rollouts.rollbackTimeoutSeconds");
+            if (timeout < 1)
+            {
+                throw new ConfigurationException(file, "rollouts.rollbackTimeoutSeconds", $"must be at least 1, got {timeout}.");
+            }
+            configuration = configuration with { RolloutRollbackTimeout = TimeSpan.FromSeconds(timeout) };
+        }
         if (top["audit"] is null)
         {
             return configuration;

@@ -103,6 +103,79 @@ public static class DashboardLayout
         }
     }
 
+    /// <summary>
+    /// A form posting to an <see cref="IDashboardAction"/> with one visible text field (a reason), the session's
+    /// anti-forgery token and any hidden fields; the field is required so an empty reason never leaves the browser.
+    /// </summary>
+    public static void ReasonForm(HtmlWriter html, DashboardRequest request, string actionRoute, string buttonLabel, string cssClass,
+        string fieldName, string fieldLabel, string placeholder, params ReadOnlySpan<(string Name, string Value)> fields)
+    {
+        using (html.Open("form", ("class", cssClass), ("method", "post"), ("action", DashboardEndpoints.BasePath + actionRoute)))
+        {
+            if (request.AntiForgeryToken is not null)
+            {
+                html.Void("input", ("type", "hidden"), ("name", Sessions.DashboardSessions.AntiForgeryField), ("value", request.AntiForgeryToken));
+            }
+            foreach (var (name, value) in fields)
+            {
+                html.Void("input", ("type", "hidden"), ("name", name), ("value", value));
+            }
+            using (html.Open("label"))
+            {
+                html.Element("span", fieldLabel);
+                html.Void("input", ("type", "text"), ("name", fieldName), ("required", "required"), ("maxlength", "500"), ("placeholder", placeholder));
+            }
+            html.Element("button", buttonLabel, ("type", "submit"), ("class", "button"));
+        }
+    }
+
+    /// <summary>A status word as a badge whose colour says good, warning, bad, busy or neutral (badge-*).</summary>
+    public static void Badge(HtmlWriter html, string text, string tone) =>
+        html.Element("span", text, ("class", "badge badge-" + tone));
+
+    /// <summary>One name/value pair of a facts list (<c>dl.facts</c>).</summary>
+    public static void Fact(HtmlWriter html, string name, Action value)
+    {
+        using (html.Open("div", ("class", "fact")))
+        {
+            html.Element("dt", name);
+            using (html.Open("dd"))
+            {
+                value();
+            }
+        }
+    }
+
+    /// <summary>A fact whose value is plain text, or a muted placeholder when there is none.</summary>
+    public static void Fact(HtmlWriter html, string name, string? value, string missing = "none") =>
+        Fact(html, name, () =>
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                html.Element("span", missing, ("class", "muted"));
+            }
+            else
+            {
+                html.Text(value);
+            }
+        });
+
+    /// <summary>A duration as people say it: "45 s", "12 min", "3 h 20 min", "2 d 4 h".</summary>
+    public static string Duration(TimeSpan span)
+    {
+        if (span < TimeSpan.Zero)
+        {
+            span = -span;
+        }
+        return span switch
+        {
+            { TotalMinutes: < 1 } => $"{(int)span.TotalSeconds} s",
+            { TotalHours: < 1 } => $"{(int)span.TotalMinutes} min",
+            { TotalDays: < 1 } => span.Minutes == 0 ? $"{(int)span.TotalHours} h" : $"{(int)span.TotalHours} h {span.Minutes} min",
+            _ => span.Hours == 0 ? $"{(int)span.TotalDays} d" : $"{(int)span.TotalDays} d {span.Hours} h",
+        };
+    }
+
     /// <summary>A page heading with an optional one-line lead.</summary>
     public static void Heading(HtmlWriter html, string title, string? lead = null)
     {

@@ -86,7 +86,7 @@ public sealed class TelemetryIngestService(
         var now = time.GetUtcNow();
         var current = await work.Devices.GetAsync(device.Id, cancellationToken) ?? device;
         var state = current.State;
-        var profile = new DeviceProfile(current.Model);
+        var profile = new DeviceProfile(current.Model, await work.Geofences.GetEffectiveAsync(current.Id, current.Model, cancellationToken));
         var open = new Dictionary<(string, string), OpenIncidentRecord>();
         foreach (var incident in await work.Incidents.ListOpenForDeviceAsync(device.Id, cancellationToken))
         {

@@ -41,6 +41,7 @@ public sealed class DashboardEndpoints : IServerModule
         services.AddDashboardPage<TokensPage>();
         services.AddDashboardAction<SignOutAction>();
         services.AddDashboardAction<RevokeTokenAction>();
+        services.AddOperationsDashboard();
     }
 
     public void MapEndpoints(FleetwardRoutes routes)

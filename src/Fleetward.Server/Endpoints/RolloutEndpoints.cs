@@ -23,11 +23,11 @@ public sealed class RolloutEndpoints : IServerModule
 {
     public void ConfigureServices(IServiceCollection services, ServerOptions options)
     {
-        services.TryAddSingleton<IRolloutReleaseResolver, RequestReleaseResolver>();
         services.TryAddSingleton(new UpdateGatePolicy());
         services.AddSingleton<RolloutService>();
         services.AddSingleton<CheckInService>();
-        services.AddSingleton<RolloutTicker>();
+        services.AddSingleton(provider => new RolloutTicker(
+            provider.GetRequiredService<Core.Ports.IFleetStore>(), provider.GetRequiredService<TimeProvider>(), options.RolloutRollbackTimeout));
         services.AddHostedService<RolloutWorker>();
     }
 

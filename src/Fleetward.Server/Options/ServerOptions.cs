@@ -40,6 +40,9 @@ public sealed class ServerOptions
     /// <summary>How often a checkpoint is signed, when the audit log has grown since the last one.</summary>
     public TimeSpan AuditCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a device ordered back by an aborted rollout may stay silent before it counts as rollback-unresponsive.</summary>
+    public TimeSpan RolloutRollbackTimeout { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>The data directory the server runs from (areas keep their files under it, e.g. the update repository's keys and artifacts); null for a server without one (tests).</summary>
     public string? DataDirectory { get; init; }
 
@@ -63,6 +66,10 @@ public sealed class ServerOptions
         if (AuditCheckpointInterval <= TimeSpan.Zero)
         {
             errors.Add($"{nameof(AuditCheckpointInterval)}: must be positive.");
+        }
+        if (RolloutRollbackTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(RolloutRollbackTimeout)}: must be positive.");
         }
         if (ReadinessTimeout <= TimeSpan.Zero)
         {

@@ -236,7 +236,7 @@ public sealed class CheckInService(IFleetStore store, TimeProvider time, UpdateG
             ReportedPhase.Progress => new DevicePhaseReported(Status),
             ReportedPhase.Failed => new DeviceFailureReported(Reason("unspecified")),
             // "rolled-back" after the server ordered it completes the ordered rollback; otherwise the A/B fallback sent the device back on its own.
-            ReportedPhase.RolledBack when assignment.Status == DeviceUpdateStatus.RollbackPending => new DeviceRollbackCompleted(),
+            ReportedPhase.RolledBack when assignment.IsOrderedBack => new DeviceRollbackCompleted(),
             ReportedPhase.RolledBack => new DeviceFellBack(Reason("fell-back")),
             ReportedPhase.RollbackFailed => new DeviceRollbackFailed(Reason("unspecified")),
             _ => throw new ArgumentOutOfRangeException(nameof(assignment)),

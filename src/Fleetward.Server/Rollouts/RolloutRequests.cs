@@ -17,11 +17,11 @@ public sealed record CreateRolloutRequest(
     MaintenanceSpec? Maintenance = null);
 
 /// <summary>
-/// The release to roll out. Today every field comes from the request; once the TUF release catalogue exists
-/// an <see cref="IRolloutReleaseResolver"/> fills version, security version and channel from it by <see cref="Id"/>,
-/// which is why only the id is required by the shape.
+/// Which published release to roll out: by <see cref="Id"/>, or by <see cref="Version"/> on <see cref="Channel"/>
+/// (stable when absent). Everything else (security version, channel, hardware) comes from the release catalogue
+/// (<see cref="RolloutReleaseResolver"/>); a version or channel given beside an id must agree with it.
 /// </summary>
-public sealed record ReleaseSpec(string Id, string? Version = null, long? SecurityVersion = null, string? Channel = null);
+public sealed record ReleaseSpec(string? Id = null, string? Version = null, string? Channel = null);
 
 public sealed record SelectionSpec(string? Model = null, IReadOnlyList<string>? Tags = null, IReadOnlyList<string>? CurrentVersions = null, IReadOnlyList<string>? DeviceIds = null);
 

@@ -11,7 +11,7 @@ namespace Fleetward.Server.Rollouts;
 /// machine decides, and the new state, its effects and the audit record commit together. A refused action is
 /// a 409 problem whose detail starts with the refusal code.
 /// </summary>
-public sealed partial class RolloutService(IFleetStore store, TimeProvider time, IRolloutReleaseResolver releases)
+public sealed partial class RolloutService(IFleetStore store, TimeProvider time)
 {
     public const int MaxIdLength = 64;
     private const int PlannerPageSize = 2000;
@@ -21,9 +21,9 @@ public sealed partial class RolloutService(IFleetStore store, TimeProvider time,
     {
         ArgumentNullException.ThrowIfNull(request);
         var now = time.GetUtcNow();
-        var definition = await ToDefinitionAsync(request, cancellationToken);
-        var state = RolloutState.Draft(definition, now);
         await using var work = await store.BeginAsync(cancellationToken);
+        var definition = await ToDefinitionAsync(request, work.Releases, cancellationToken);
+        var state = RolloutState.Draft(definition, now);
         if (!await work.Rollouts.InsertAsync(definition, state, cancellationToken))
         {
             throw new ProblemException(new Problem(ProblemType.Conflict, $"A rollout with id '{definition.Id}' already exists.", "$.id"));
@@ -133,20 +133,17 @@ public sealed partial class RolloutService(IFleetStore store, TimeProvider time,
 
     private static ProblemException NotFound(string id) => ProblemException.NotFound($"No rollout with id '{id}'.");
 
-    private async Task<RolloutDefinition> ToDefinitionAsync(CreateRolloutRequest request, CancellationToken cancellationToken)
+    private static async Task<RolloutDefinition> ToDefinitionAsync(CreateRolloutRequest request, IReleaseCatalog catalog, CancellationToken cancellationToken)
     {
         var id = request.Id ?? "ro-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         if (id.Length > MaxIdLength || !IdPattern().IsMatch(id))
         {
             throw ProblemException.Validation("$.id", $"id must be 1 to {MaxIdLength} characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit; got '{id}'.");
         }
-        if (request.Release is null || string.IsNullOrWhiteSpace(request.Release.Id))
-        {
-            throw ProblemException.Validation("$.release.id", "release.id is required.");
-        }
-        var release = await releases.ResolveAsync(request.Release, cancellationToken);
+        var selectionSpec = request.Selection ?? new SelectionSpec();
+        var selection = new DeviceSelection(selectionSpec.Model, selectionSpec.Tags, selectionSpec.CurrentVersions, selectionSpec.DeviceIds);
+        var release = await RolloutReleaseResolver.ResolveAsync(catalog, request.Release, selection, cancellationToken);
 
-        var selection = request.Selection ?? new SelectionSpec();
         var threshold = request.ErrorThreshold ?? new ErrorThresholdSpec(FailedPercent: 5m);
         if (!ErrorThresholdActionNames.TryParse(threshold.Action, out var action))
         {
@@ -164,7 +161,7 @@ public sealed partial class RolloutService(IFleetStore store, TimeProvider time,
         var definition = new RolloutDefinition(
             id,
             release,
-            new DeviceSelection(selection.Model, selection.Tags, selection.CurrentVersions, selection.DeviceIds),
+            selection,
             rings,
             new ErrorThreshold(threshold.FailedCount, threshold.FailedPercent, threshold.MinimumFinished, action),
             request.MaxDevicesPerMinute,

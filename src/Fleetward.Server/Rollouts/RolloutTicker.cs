@@ -5,16 +5,29 @@ namespace Fleetward.Server.Rollouts;
 
 /// <summary>
 /// Time-driven rollout work, one unit of work per rollout under its row lock: fails attempts that exceeded the
-/// install timeout (retrying while retries remain), then lets a running rollout end soaks, advance rings or trip
-/// its error threshold. Safe to run on every replica at once: the lock serialises them and a repeated tick changes nothing.
+/// install timeout (retrying while retries remain), marks devices of an aborted rollout that did not report back
+/// within <paramref name="rollbackTimeout"/> rollback-unresponsive, then lets a running rollout end soaks, advance
+/// rings or trip its error threshold. Safe to run on every replica at once: the lock serialises them and a repeated
+/// tick changes nothing.
 /// </summary>
-public sealed class RolloutTicker(IFleetStore store, TimeProvider time)
+public sealed class RolloutTicker(IFleetStore store, TimeProvider time, TimeSpan rollbackTimeout)
 {
     public const string Actor = "system:rollout-worker";
+
+    /// <summary>How long a device ordered back may stay silent before it counts as rollback-unresponsive, unless configured.</summary>
+    public static readonly TimeSpan DefaultRollbackTimeout = TimeSpan.FromHours(24);
+
     private const int TimeoutBatch = 500;
 
-    /// <summary>Rollouts whose devices may still be installing: everything but drafts and aborted ones (whose devices were ordered back).</summary>
-    private static readonly RolloutStatus[] Tickable = [RolloutStatus.Running, RolloutStatus.Paused, RolloutStatus.Completed, RolloutStatus.Cancelled];
+    /// <summary>Rollouts with time-driven work: devices may still be installing, or (aborted) still owe their rollback. Not drafts.</summary>
+    private static readonly RolloutStatus[] Tickable = [RolloutStatus.Running, RolloutStatus.Paused, RolloutStatus.Completed, RolloutStatus.Cancelled, RolloutStatus.Aborted];
+
+    private static readonly DeviceUpdateStatus[] RollbackPending = [DeviceUpdateStatus.RollbackPending];
+
+    public RolloutTicker(IFleetStore store, TimeProvider time)
+        : this(store, time, DefaultRollbackTimeout)
+    {
+    }
 
     /// <summary>Ticks every rollout that may have time-driven work; returns how many rollouts changed.</summary>
     public async Task<int> TickAsync(CancellationToken cancellationToken)
@@ -46,6 +59,17 @@ public sealed class RolloutTicker(IFleetStore store, TimeProvider time)
             return false;
         }
         var version = rollout.State.Version;
+        if (rollout.State.Status == RolloutStatus.Aborted)
+        {
+            var unresponsive = await MarkUnresponsiveRollbacksAsync(rollout, work, now, cancellationToken);
+            await rollout.SaveAsync(cancellationToken);
+            if (unresponsive > 0)
+            {
+                await rollout.AuditAsync("rollout.rollbacks-unresponsive", new { devices = unresponsive, timeoutSeconds = (long)rollbackTimeout.TotalSeconds }, cancellationToken);
+            }
+            await work.CommitAsync(cancellationToken);
+            return unresponsive > 0;
+        }
         var deadline = now - rollout.Definition.InstallTimeout;
         while (true)
         {
@@ -68,5 +92,30 @@ public sealed class RolloutTicker(IFleetStore store, TimeProvider time)
         await rollout.SaveAsync(cancellationToken);
         await work.CommitAsync(cancellationToken);
         return rollout.State.Version != version;
+    }
+
+    /// <summary>Applies the rollback timeout to the rollout's rollback-pending devices; returns how many became unresponsive.</summary>
+    private async Task<int> MarkUnresponsiveRollbacksAsync(LockedRollout rollout, IFleetUnitOfWork work, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tick = new DeviceUpdateTick(rollbackTimeout);
+        var changed = 0;
+        string? after = null;
+        while (true)
+        {
+            var page = await work.Assignments.ListByStatusAsync(rollout.Definition.Id, RollbackPending, after, TimeoutBatch, cancellationToken);
+            foreach (var assignment in page)
+            {
+                if (assignment.RollbackOrderedAt is { } ordered && now - ordered >= rollbackTimeout
+                    && (await rollout.ApplyDeviceAsync(assignment, tick, cancellationToken)).Changed)
+                {
+                    changed++;
+                }
+            }
+            if (page.Count < TimeoutBatch)
+            {
+                return changed;
+            }
+            after = page[^1].DeviceId;
+        }
     }
 }

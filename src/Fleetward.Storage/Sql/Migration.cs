@@ -7,7 +7,7 @@ namespace Fleetward.Storage.Sql;
 /// <summary>
 /// One numbered schema change, read from an embedded <c>NNNN_name.sql</c> resource of its engine. Each area of the
 /// product owns a block of numbers (0001-0099 foundation, 0100 identity, 0200 updates, 0300 audit, 0400 rollouts,
-/// 0500 detection), so areas developed side by side never collide; pending ones apply in number order.
+/// 0500 detection, 0560 geofences), so areas developed side by side never collide; pending ones apply in number order.
 /// </summary>
 internal sealed record Migration(int Version, string Name, string Sql)
 {

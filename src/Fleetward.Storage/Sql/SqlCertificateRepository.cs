@@ -11,8 +11,8 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
 
     public async Task InsertAsync(StoredDeviceCertificate certificate, CancellationToken cancellationToken = default) =>
         await session.Connection.ExecuteAsync(session.Command(
-            "INSERT INTO device_certificates (serial, device_id, not_before, not_after, issued_at, revoked_at, revocation_reason, der) " +
-            "VALUES (@SerialNumberHex, @DeviceId, @NotBefore, @NotAfter, @IssuedAt, @RevokedAt, @RevocationReason, @Der)",
+            "INSERT INTO device_certificates (serial, device_id, not_before, not_after, issued_at, revoked_at, revocation_reason, der, public_key_sha256) " +
+            "VALUES (@SerialNumberHex, @DeviceId, @NotBefore, @NotAfter, @IssuedAt, @RevokedAt, @RevocationReason, @Der, @PublicKeySha256)",
             new
             {
                 certificate.SerialNumberHex,
@@ -23,6 +23,7 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
                 RevokedAt = UnixTime.ToMs(certificate.RevokedAt),
                 certificate.RevocationReason,
                 certificate.Der,
+                PublicKeySha256 = PublicKeyFingerprint.Of(certificate.Der),
             },
             cancellationToken));
 

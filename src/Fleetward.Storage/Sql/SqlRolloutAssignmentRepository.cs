@@ -16,7 +16,7 @@ internal sealed class SqlRolloutAssignmentRepository(SqlSession session) : IRoll
 
     private static readonly string[] OpenStatuses =
     [
-        .. Enum.GetValues<DeviceUpdateStatus>().Where(s => s <= DeviceUpdateStatus.Verifying || s == DeviceUpdateStatus.RollbackPending).Select(s => s.ToName()),
+        .. Enum.GetValues<DeviceUpdateStatus>().Where(s => s <= DeviceUpdateStatus.Verifying || s is DeviceUpdateStatus.RollbackPending or DeviceUpdateStatus.RollbackUnresponsive).Select(s => s.ToName()),
     ];
 
     private static readonly string[] InProgressStatuses =

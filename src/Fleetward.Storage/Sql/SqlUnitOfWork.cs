@@ -37,6 +37,8 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         DeviceCommands = new SqlDeviceCommandRepository(session);
         TufMetadata = new SqlTufMetadataStore(session);
         Releases = new SqlReleaseCatalog(session);
+        Receipts = new SqlSecurityReceiptQueries(session);
+        Geofences = new SqlGeofenceRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
@@ -56,6 +58,8 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     public IDeviceCommandRepository DeviceCommands { get; }
     public ITufMetadataStore TufMetadata { get; }
     public IReleaseCatalog Releases { get; }
+    public ISecurityReceiptQueries Receipts { get; }
+    public IGeofenceRepository Geofences { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {

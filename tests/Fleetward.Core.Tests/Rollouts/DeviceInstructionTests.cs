@@ -33,6 +33,14 @@ public class DeviceInstructionTests
         Assert.Equal("1.0.0", instruction.RollbackToVersion);
     }
 
+    [Fact]
+    public void Unresponsive_rollback_still_orders_the_device_back()
+    {
+        var instruction = For(RolloutStatus.Aborted, DeviceUpdateStatus.RollbackUnresponsive, Refused);
+        Assert.Equal(DeviceInstructionKind.RollBack, instruction.Kind);
+        Assert.Equal("1.0.0", instruction.RollbackToVersion);
+    }
+
     [Theory]
     [InlineData(DeviceUpdateStatus.Succeeded)]
     [InlineData(DeviceUpdateStatus.Failed)]

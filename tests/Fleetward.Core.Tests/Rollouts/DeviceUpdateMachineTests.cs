@@ -296,6 +296,58 @@ public class DeviceUpdateMachineTests
         AssertRefused(Apply(succeeded, new DeviceRollbackFailed("x"), T0.AddHours(1)), succeeded, DeviceUpdateRefusalCodes.NoRollbackOrdered);
     }
 
+    private static readonly TimeSpan RollbackTimeout = TimeSpan.FromHours(6);
+
+    private static DeviceAssignment OrderedBack() => Apply(At(DeviceUpdateStatus.Succeeded), new DeviceRollbackOrdered(), T0.AddHours(1)).Assignment;
+
+    [Fact]
+    public void Rollback_pending_to_unresponsive_once_the_rollback_timeout_passes()
+    {
+        var pending = OrderedBack();
+        Assert.False(Apply(pending, new DeviceUpdateTick(RollbackTimeout), T0.AddHours(7) - TimeSpan.FromSeconds(1)).Changed);
+        var t = Apply(pending, new DeviceUpdateTick(RollbackTimeout), T0.AddHours(7));
+        Assert.Equal(DeviceUpdateStatus.RollbackUnresponsive, t.Assignment.Status);
+        Assert.Equal(DeviceFailureReasons.RollbackUnresponsive, t.Assignment.FailureReason);
+        Assert.Equal(T0.AddHours(7), t.Assignment.FinishedAt);
+        Assert.True(t.Assignment.IsOrderedBack);
+        Assert.Null(t.Outcome);
+        Assert.False(Apply(t.Assignment, new DeviceUpdateTick(RollbackTimeout), T0.AddHours(8)).Changed);
+    }
+
+    [Fact]
+    public void Rollback_pending_never_times_out_without_a_rollback_timeout()
+    {
+        Assert.False(Apply(OrderedBack(), new DeviceUpdateTick(), T0.AddDays(365)).Changed);
+    }
+
+    [Fact]
+    public void Unresponsive_to_rolled_back_when_the_device_reports_it_returned_after_all()
+    {
+        var unresponsive = Apply(OrderedBack(), new DeviceUpdateTick(RollbackTimeout), T0.AddHours(7)).Assignment;
+        var t = Apply(unresponsive, new DeviceRollbackCompleted(), T0.AddHours(9));
+        Assert.Equal(DeviceUpdateStatus.RolledBack, t.Assignment.Status);
+        Assert.Equal(DeviceOutcome.Reverted, t.Outcome);
+        Assert.Equal(T0.AddHours(9), t.Assignment.FinishedAt);
+    }
+
+    [Fact]
+    public void Unresponsive_to_failed_when_the_device_reports_it_cannot_return()
+    {
+        var unresponsive = Apply(OrderedBack(), new DeviceUpdateTick(RollbackTimeout), T0.AddHours(7)).Assignment;
+        var t = Apply(unresponsive, new DeviceRollbackFailed("old slot corrupt"), T0.AddHours(9));
+        Assert.Equal(DeviceUpdateStatus.Failed, t.Assignment.Status);
+        Assert.Equal("rollback-failed: old slot corrupt", t.Assignment.FailureReason);
+    }
+
+    [Fact]
+    public void Unresponsive_device_refuses_progress_withdrawal_and_a_second_order()
+    {
+        var unresponsive = Apply(OrderedBack(), new DeviceUpdateTick(RollbackTimeout), T0.AddHours(7)).Assignment;
+        AssertRefused(Apply(unresponsive, new DevicePhaseReported(DeviceUpdateStatus.Succeeded), T0.AddHours(8)), unresponsive, DeviceUpdateRefusalCodes.RollbackPending);
+        AssertRefused(Apply(unresponsive, new DeviceWithdrawn(), T0.AddHours(8)), unresponsive, DeviceUpdateRefusalCodes.AssignmentFinished);
+        Assert.False(Apply(unresponsive, new DeviceRollbackOrdered(), T0.AddHours(8)).Changed);
+    }
+
     [Theory]
     [InlineData(DeviceUpdateStatus.Assigned)]
     [InlineData(DeviceUpdateStatus.Downloaded)]

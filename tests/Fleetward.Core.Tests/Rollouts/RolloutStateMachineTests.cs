@@ -356,6 +356,50 @@ public class RolloutStateMachineTests
         Assert.Equal([new HoldAssignments(RolloutReasonCodes.ErrorThreshold)], t.Effects);
     }
 
+    private static RolloutState RingZeroPassed(RolloutDefinition definition) =>
+        Apply(definition, Soaking(definition), new RolloutTick(), T0.AddHours(1)).State;
+
+    [Fact]
+    public void Late_failures_in_a_passed_ring_pause_the_rollout()
+    {
+        var definition = Definition(PauseAtThree);
+        var state = RingZeroPassed(definition);
+        Assert.Equal([RingStatus.Passed, RingStatus.Active, RingStatus.Pending], state.Rings.Select(r => r.Status));
+        state = Finish(definition, state, 0, DeviceOutcome.Failed, 2, T0.AddHours(2));
+        Assert.Equal(RolloutStatus.Running, state.Status);
+        var t = Apply(definition, state, new DeviceFinished(0, DeviceOutcome.Failed), T0.AddHours(2));
+        Assert.Equal(RolloutStatus.Paused, t.State.Status);
+        Assert.Equal(RolloutReasonCodes.ErrorThreshold, t.State.StatusReason);
+        Assert.Equal(RingStatus.Passed, t.State.Rings[0].Status);
+        Assert.Equal(RingStatus.Active, t.State.Rings[1].Status);
+        Assert.Equal([new HoldAssignments(RolloutReasonCodes.ErrorThreshold)], t.Effects);
+    }
+
+    [Fact]
+    public void Late_failures_in_a_passed_ring_abort_the_rollout_and_fail_the_current_ring()
+    {
+        var definition = Definition(AbortAtThree);
+        var state = Finish(definition, RingZeroPassed(definition), 0, DeviceOutcome.Failed, 2, T0.AddHours(2));
+        var t = Apply(definition, state, new DeviceFinished(0, DeviceOutcome.Failed), T0.AddHours(2));
+        Assert.Equal(RolloutStatus.Aborted, t.State.Status);
+        Assert.Equal(RolloutReasonCodes.ErrorThreshold, t.State.StatusReason);
+        Assert.Equal([RingStatus.Passed, RingStatus.Failed, RingStatus.Pending], t.State.Rings.Select(r => r.Status));
+        Assert.Equal([new OrderRollback(RolloutSamples.Release.Id)], t.Effects);
+    }
+
+    [Fact]
+    public void Resume_after_a_late_trip_accepts_the_failures_of_every_ring()
+    {
+        var definition = Definition(PauseAtThree);
+        var paused = Finish(definition, RingZeroPassed(definition), 0, DeviceOutcome.Failed, 3, T0.AddHours(2));
+        var resumed = Apply(definition, paused, new ResumeRollout(), T0.AddHours(3)).State;
+        Assert.Equal(RolloutStatus.Running, resumed.Status);
+        Assert.Equal(3, resumed.Rings[0].AcknowledgedFailed);
+        var state = Finish(definition, resumed, 0, DeviceOutcome.Failed, 2, T0.AddHours(3));
+        Assert.Equal(RolloutStatus.Running, state.Status);
+        Assert.Equal(RolloutStatus.Paused, Apply(definition, state, new DeviceFinished(0, DeviceOutcome.Failed), T0.AddHours(3)).State.Status);
+    }
+
     [Fact]
     public void Failure_percentage_applies_only_after_the_minimum_finished()
     {

@@ -6,6 +6,9 @@ using Fleetward.Server.Access;
 using Fleetward.Server.Configuration;
 using Fleetward.Server.Options;
 using Fleetward.Storage;
+using Fleetward.Server.Audit;
+using Fleetward.Trust.Notes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -14,8 +17,9 @@ namespace Fleetward.Integration.Tests.Dashboard;
 
 /// <summary>
 /// Drives Debian's Chromium (never a downloaded browser) through the dashboard of a real in-process
-/// server: sign in with a pasted token, open every page, filter, click through to a device, sign
-/// out; no console errors (so no CSP violations). Screenshots are kept under FLEETWARD_TEST_ARTIFACTS
+/// server: sign in with a pasted token, open every page, filter, click through to a device, pause
+/// and resume a rollout, open an incident's timeline and run a playbook, check the audit log's
+/// verification, sign out; no console errors (so no CSP violations). Screenshots are kept under FLEETWARD_TEST_ARTIFACTS
 /// (or a temp directory) for people to look at.
 /// </summary>
 public sealed class DashboardBrowserTests(ITestOutputHelper output)
@@ -40,15 +44,25 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await using var store = await FleetStores.OpenSqliteAsync(Path.Combine(directory.FullName, "fleetward.db"));
             await SeedFleetAsync(store, DateTimeOffset.UtcNow);
             await using var server = FleetwardServer.Build(
-                new ServerOptions { OperatorUrl = new Uri("https://127.0.0.1:0"), DeviceUrl = new Uri("https://127.0.0.1:0"), OperatorCertificate = certificate },
+                new ServerOptions
+                {
+                    OperatorUrl = new Uri("https://127.0.0.1:0"),
+                    DeviceUrl = new Uri("https://127.0.0.1:0"),
+                    OperatorCertificate = certificate,
+                    AuditLogSigner = Ed25519NoteSigner.Generate("fleetward.test/audit"),
+                    AuditCheckpointInterval = TimeSpan.FromHours(1),
+                },
                 store,
                 new FleetwardServerSetup { ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.None) });
             await server.StartAsync();
+            await DashboardOperationsSeed.RolloutsAsync(server, store);
+            await DashboardOperationsSeed.MiraiIncidentsAsync(server, store);
             var issuer = new ApiTokenIssuer(store, TimeProvider.System);
             var token = (await issuer.IssueAsync("ops-console", OperatorRole.Admin, null, "test", default)).PlainText;
             await issuer.IssueAsync("ci-pipeline", OperatorRole.ReleaseManager, DateTimeOffset.UtcNow.AddDays(30), "test", default);
             await issuer.IssueAsync("grafana-scraper", OperatorRole.Auditor, null, "test", default);
             var baseUrl = server.OperatorAddress.ToString().TrimEnd('/');
+            await server.Services.GetRequiredService<AuditCheckpointer>().CheckpointAsync(default);
 
             using var playwright = await Playwright.CreateAsync();
             await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -127,9 +141,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await Assertions.Expect(ciRow.Locator(".badge")).ToHaveTextAsync("revoked");
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "07-token-revoked.png"), FullPage = true });
 
+            await OperationsPagesAsync(page, artifacts);
+
             await page.SetViewportSizeAsync(390, 844);
             await page.GotoAsync(baseUrl + "/dashboard/devices?tag=site%3Anorth");
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "08-devices-narrow.png") });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "17-devices-narrow.png") });
+            await page.GotoAsync(baseUrl + "/dashboard/rollouts/" + DashboardOperationsSeed.RolloutId);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, "18-rollout-narrow.png") });
             await page.SetViewportSizeAsync(1280, 860);
 
             await page.ClickAsync("form.signout button");
@@ -149,6 +167,68 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             directory.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Rollouts (open one, pause, resume), incidents (open the Mirai-like one, its timeline, a playbook), a device's telemetry, the audit log, the receipts.</summary>
+    private static async Task OperationsPagesAsync(IPage page, string artifacts)
+    {
+        async Task ShotAsync(string name) => await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifacts, name), FullPage = true });
+
+        await page.ClickAsync("nav[aria-label=Main] >> text=Rollouts");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Rollouts");
+        var row = page.Locator("table.table tbody tr", new PageLocatorOptions { HasText = DashboardOperationsSeed.RolloutId });
+        await Assertions.Expect(row.Locator(".badge")).ToHaveTextAsync("running");
+        await Assertions.Expect(row.Locator("svg.chart-progress")).ToBeVisibleAsync();
+        var completed = page.Locator("table.table tbody tr", new PageLocatorOptions { HasText = DashboardOperationsSeed.CompletedRolloutId });
+        await Assertions.Expect(completed.Locator(".badge")).ToHaveTextAsync("completed");
+        await ShotAsync("08-rollouts.png");
+
+        await row.Locator("a.mono").ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(DashboardOperationsSeed.RolloutId);
+        await Assertions.Expect(page.Locator("#ring-0")).ToBeVisibleAsync();
+        Assert.True(await page.Locator("table.assignments tbody tr").CountAsync() > 5, "the rollout lists its devices");
+        foreach (var state in new[] { "succeeded", "rolled-back", "downloading" })
+        {
+            Assert.True(await page.Locator("table.assignments .badge", new PageLocatorOptions { HasText = state }).CountAsync() > 0, $"a device is {state}");
+        }
+        await ShotAsync("09-rollout-detail.png");
+
+        await page.ClickAsync("form.action-pause button");
+        await Assertions.Expect(page.Locator(".page-head .badge")).ToHaveTextAsync("paused");
+        await ShotAsync("10-rollout-paused.png");
+        await page.ClickAsync("form.action-resume button");
+        await Assertions.Expect(page.Locator(".page-head .badge")).ToHaveTextAsync("running");
+
+        await page.ClickAsync("nav[aria-label=Main] >> text=Incidents");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Incidents");
+        var incident = page.Locator("table.incidents tbody tr", new PageLocatorOptions { HasText = DashboardOperationsSeed.InfectedDevice });
+        await Assertions.Expect(incident.Locator(".badge").Nth(1)).ToHaveTextAsync("contained");
+        var recovered = page.Locator("table.incidents tbody tr", new PageLocatorOptions { HasText = DashboardOperationsSeed.RecoveredDevice });
+        await Assertions.Expect(recovered.Locator(".badge").Nth(1)).ToHaveTextAsync("recovered");
+        await ShotAsync("11-incidents.png");
+
+        await incident.Locator("a.mono").First.ClickAsync();
+        await Assertions.Expect(page.Locator("svg#incident-timeline")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("svg#incident-timeline .timeline-label", new PageLocatorOptions { HasText = "contained" })).ToHaveCountAsync(1);
+        await ShotAsync("12-incident-detail.png");
+        var incidentUrl = page.Url;
+        await page.ClickAsync("form.playbook-reattest button");
+        Assert.Equal(incidentUrl, page.Url);
+        await Assertions.Expect(page.Locator("table.timeline-table", new PageLocatorOptions { HasText = "force-reattestation" })).ToBeVisibleAsync();
+        await ShotAsync("13-incident-reattest.png");
+
+        await page.Locator("a.mono", new PageLocatorOptions { HasText = DashboardOperationsSeed.InfectedDevice }).First.ClickAsync();
+        await Assertions.Expect(page.Locator("svg#spark-cpu")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#device-incidents-heading")).ToBeVisibleAsync();
+        await ShotAsync("14-device-telemetry.png");
+
+        await page.ClickAsync("nav[aria-label=Main] >> text=Audit");
+        await Assertions.Expect(page.Locator("#verification .badge")).ToHaveTextAsync("verified");
+        await ShotAsync("15-audit.png");
+
+        await page.ClickAsync("nav[aria-label=Main] >> text=Receipts");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Security receipts");
+        await ShotAsync("16-receipts.png");
     }
 
     private static string ArtifactDirectory()

@@ -76,7 +76,9 @@ public sealed class FailingCommitTests
             public ICertificateRepository Certificates => inner.Certificates;
             public IEnrollmentRepository Enrollment => inner.Enrollment;
             public IReleaseCatalog Releases => inner.Releases;
+            public IGeofenceRepository Geofences => inner.Geofences;
             public ITufMetadataStore TufMetadata => inner.TufMetadata;
+            public ISecurityReceiptQueries Receipts => inner.Receipts;
 
             public Task CommitAsync(CancellationToken cancellationToken = default)
             {

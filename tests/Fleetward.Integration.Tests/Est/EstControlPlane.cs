@@ -19,7 +19,7 @@ public sealed class EstControlPlane : IAsyncDisposable
     public const string IssuingPassphrase = "issuing-passphrase-for-tests";
 
     // The server reads the issuing key secret from a process-wide environment variable: one start at a time.
-    private static readonly SemaphoreSlim StartLock = new(1, 1);
+    internal static readonly SemaphoreSlim StartLock = new(1, 1);
     private readonly TempDirectory _dir;
     private readonly ControlPlane _plane;
 

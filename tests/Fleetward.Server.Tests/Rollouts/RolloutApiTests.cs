@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Fleetward.Core.Access;
+using Fleetward.Core.Rollouts;
 
 namespace Fleetward.Server.Tests.Rollouts;
 
@@ -11,14 +12,18 @@ public sealed class RolloutApiTests : IAsyncLifetime
 {
     private TestServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync();
+    public async Task InitializeAsync()
+    {
+        _server = await TestServer.StartAsync();
+        await PublishedReleases.PublishAsync(_server.Store, "mower-fw", "2.0.0", 4, hardwareIds: ["mower"]);
+    }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     private const string ValidBody = """
         {
           "id": "spring-2026",
-          "release": { "id": "mower-fw", "version": "2.0.0", "securityVersion": 4, "channel": "stable" },
+          "release": { "id": "mower-fw", "version": "2.0.0", "channel": "stable" },
           "selection": { "model": "mower", "tags": ["eu"] },
           "rings": [
             { "cumulativePercent": 1, "minimumSoakSeconds": 600 },
@@ -73,7 +78,10 @@ public sealed class RolloutApiTests : IAsyncLifetime
 
     [Theory]
     [InlineData("\"cumulativePercent\": 100 }", "\"cumulativePercent\": 50 }", "$.rings[2].cumulativePercent")]
-    [InlineData("\"version\": \"2.0.0\", ", "", "$.release.version")]
+    [InlineData("\"version\": \"2.0.0\", ", "\"version\": \"1.0.0\", ", "$.release.version")]
+    [InlineData("\"id\": \"mower-fw\", ", "\"id\": \"drone-fw\", ", "$.release.id")]
+    [InlineData("\"channel\": \"stable\"", "\"channel\": \"security\"", "$.release.channel")]
+    [InlineData("\"model\": \"mower\"", "\"model\": \"drone\"", "$.selection.model")]
     [InlineData("\"channel\": \"stable\"", "\"channel\": \"beta\"", "$.release.channel")]
     [InlineData("\"action\": \"abort\"", "\"action\": \"explode\"", "$.errorThreshold.action")]
     [InlineData("\"failedPercent\": 5", "\"failedPercent\": 500", "$.errorThreshold.failedPercent")]
@@ -91,6 +99,50 @@ public sealed class RolloutApiTests : IAsyncLifetime
         var response = await CreateAsync(ValidBody.Replace(find, replace, StringComparison.Ordinal));
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "validation");
         Assert.Equal(field, problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Release_comes_from_the_catalogue_by_id_or_by_version()
+    {
+        var byVersion = await CreateAsync(ValidBody.Replace("\"id\": \"mower-fw\", ", "", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Created, byVersion.StatusCode);
+        var release = (await byVersion.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("release");
+        Assert.Equal("mower-fw", release.GetProperty("id").GetString());
+        Assert.Equal(4, release.GetProperty("securityVersion").GetInt64());
+        var legacy = await CreateAsync(ValidBody.Replace("\"channel\": \"stable\"", "\"channel\": \"stable\", \"securityVersion\": 9", StringComparison.Ordinal));
+        Assert.Equal("$.release.securityVersion", (await ProblemAssert.IsProblemAsync(legacy, HttpStatusCode.BadRequest, "validation")).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Unsigned_release_is_refused()
+    {
+        await PublishedReleases.PublishAsync(_server.Store, "mower-fw-3", "3.0.0", 5, hardwareIds: ["mower"], signed: false);
+        var response = await CreateAsync(ValidBody.Replace("\"id\": \"mower-fw\", \"version\": \"2.0.0\"", "\"id\": \"mower-fw-3\"", StringComparison.Ordinal));
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("$.release.id", problem.GetProperty("field").GetString());
+        Assert.Contains("not signed", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Release_older_than_a_signed_one_for_the_same_hardware_is_refused()
+    {
+        await PublishedReleases.PublishAsync(_server.Store, "mower-fw-hotfix", "2.0.1", 5, ReleaseChannel.Security, ["mower"]);
+        var problem = await ProblemAssert.IsProblemAsync(await CreateAsync(ValidBody), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("$.release.id", problem.GetProperty("field").GetString());
+        Assert.Contains("older than signed release 'mower-fw-hotfix'", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Release_older_than_the_selected_current_version_is_refused()
+    {
+        // Devices already run 1.0.0 (still pending in the catalogue here, so only the current-version rule sees it).
+        await PublishedReleases.PublishAsync(_server.Store, "drone-fw-1", "1.0.0", 2, hardwareIds: ["drone"], signed: false);
+        await PublishedReleases.PublishAsync(_server.Store, "drone-fw-0", "0.9.0", 1, hardwareIds: ["drone"]);
+        var body = ValidBody.Replace("\"id\": \"mower-fw\", \"version\": \"2.0.0\"", "\"id\": \"drone-fw-0\"", StringComparison.Ordinal)
+            .Replace("\"model\": \"mower\", \"tags\": [\"eu\"]", "\"model\": \"drone\", \"currentVersions\": [\"0.8.0\", \"1.0.0\"]", StringComparison.Ordinal);
+        var problem = await ProblemAssert.IsProblemAsync(await CreateAsync(body), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("$.selection.currentVersions[1]", problem.GetProperty("field").GetString());
+        Assert.Contains("downgrade", problem.GetProperty("detail").GetString());
     }
 
     [Fact]

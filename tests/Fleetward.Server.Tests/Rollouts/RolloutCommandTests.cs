@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Fleetward.Cli.Commands;
 using Fleetward.Core.Access;
+using Fleetward.Core.Rollouts;
 using Fleetward.Server.Configuration;
 
 namespace Fleetward.Server.Tests.Rollouts;
@@ -15,6 +16,7 @@ public sealed class RolloutCommandTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await TestServer.StartAsync();
+        await PublishedReleases.PublishAsync(_server.Store, "fw", "2.0.0", 3, ReleaseChannel.Security, ["mower"]);
         _caFile = Path.Combine(Path.GetTempPath(), $"fleetward-ca-{Guid.NewGuid():N}.pem");
         await File.WriteAllTextAsync(_caFile, _server.Certificate.ExportCertificatePem());
     }
@@ -40,8 +42,7 @@ public sealed class RolloutCommandTests : IAsyncLifetime
     [Fact]
     public async Task Create_start_status_and_list_through_the_operator_api()
     {
-        var created = await RunAsync("create", "--id", "cli-1", "--release-id", "fw", "--version", "2.0.0", "--security-version", "3",
-            "--channel", "security", "--model", "mower", "--tag", "eu", "--rings", "10,100", "--soak", "1m", "--error-threshold", "3",
+        var created = await RunAsync("create", "--id", "cli-1", "--release-id", "fw", "--model", "mower", "--tag", "eu", "--rings", "10,100", "--soak", "1m", "--error-threshold", "3",
             "--on-error", "abort", "--rate", "50/min", "--install-timeout", "20m", "--retries", "2", "--window", "0 2 * * *;2h;UTC",
             "--security-bypasses-windows", "--approval", "--json");
         Assert.True(created.Code == 0, created.Error);
@@ -74,13 +75,17 @@ public sealed class RolloutCommandTests : IAsyncLifetime
         Assert.Equal(1, missing.Code);
         Assert.Contains("No rollout with id 'nope'", missing.Error);
 
-        var invalid = await RunAsync("create", "--release-id", "fw", "--version", "2", "--security-version", "1", "--rings", "10,50");
+        var invalid = await RunAsync("create", "--version", "2.0.0", "--channel", "security", "--model", "mower", "--rings", "10,50");
         Assert.Equal(1, invalid.Code);
         Assert.Contains("field $.rings[1].cumulativePercent", invalid.Error);
 
-        var badInput = await RunAsync("create", "--release-id", "fw", "--version", "2", "--security-version", "1", "--soak", "ten minutes");
+        var badInput = await RunAsync("create", "--release-id", "fw", "--soak", "ten minutes");
         Assert.Equal(2, badInput.Code);
         Assert.Contains("--soak", badInput.Error);
+
+        var unpublished = await RunAsync("create", "--version", "9.9.9", "--model", "mower");
+        Assert.Equal(1, unpublished.Code);
+        Assert.Contains("field $.release.version", unpublished.Error);
     }
 
     [Fact]

@@ -24,7 +24,9 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
     public async Task InitializeAsync()
     {
         _test = await createStore(_clock);
-        _rollouts = new RolloutService(_test.Store, _clock, new RequestReleaseResolver());
+        await PublishedReleases.PublishAsync(_test.Store, "fw", "2.0.0", 2, hardwareIds: ["mower"]);
+        await PublishedReleases.PublishAsync(_test.Store, "fw-security", "2.0.0", 2, ReleaseChannel.Security, ["mower"]);
+        _rollouts = new RolloutService(_test.Store, _clock);
         _ticker = new RolloutTicker(_test.Store, _clock);
         _fleet = new SimulatedFleet(_test.Store, _clock);
     }
@@ -39,7 +41,7 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
         int? rate = null,
         int retries = 0,
         long installTimeoutSeconds = 1800) => new(
-        new ReleaseSpec("fw", "2.0.0", 2, channel),
+        new ReleaseSpec(Version: "2.0.0", Channel: channel),
         rings ?? [new RingSpec(1m, 600), new RingSpec(10m, 600), new RingSpec(50m, 600), new RingSpec(100m, 0)],
         "rollout-1",
         new SelectionSpec(Model: "mower"),
@@ -332,6 +334,81 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
         Assert.Equal(3, cancelled.Devices["withdrawn"]);
         await _fleet.CheckInAllAsync();
         Assert.All(_fleet.Devices.Values, d => Assert.Equal("none", d.LastInstruction!.Kind));
+    }
+
+    [Fact]
+    public async Task Device_silent_after_an_abort_becomes_rollback_unresponsive_and_still_returns_when_it_calls_in()
+    {
+        await _fleet.RegisterAsync(30);
+        await _rollouts.CreateAsync(Request(rings: [new RingSpec(100m, 3600)]), Operator, default);
+        await _rollouts.StartAsync("rollout-1", Operator, null, default);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await _fleet.CheckInAllAsync();
+        }
+        Assert.Equal(30, (await _rollouts.GetAsync("rollout-1", default)).Devices["succeeded"]);
+        var silent = _fleet.Devices.Values.Take(4).ToList();
+        silent.ForEach(d => d.Silent = true);
+
+        await _rollouts.AbortAsync("rollout-1", Operator, null, default);
+        await _fleet.CheckInAllAsync();
+        await _fleet.CheckInAllAsync();
+        var ticker = new RolloutTicker(_test.Store, _clock, TimeSpan.FromHours(2));
+        _clock.Advance(TimeSpan.FromHours(2) - TimeSpan.FromSeconds(1));
+        Assert.False(await ticker.TickAsync("rollout-1", default));
+        Assert.Equal(4, (await _rollouts.GetAsync("rollout-1", default)).Devices["rollback-pending"]);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await ticker.TickAsync("rollout-1", default));
+        var view = await _rollouts.GetAsync("rollout-1", default);
+        Assert.Equal(0, view.Devices["rollback-pending"]);
+        Assert.Equal(4, view.Devices["rollback-unresponsive"]);
+        Assert.Equal(26, view.Devices["rolled-back"]);
+        var listed = await _rollouts.ListDevicesAsync("rollout-1", [DeviceUpdateStatus.RollbackUnresponsive], null, 100, default);
+        Assert.Equal(silent.Select(d => d.Device.Id).Order(), listed.Items.Select(a => a.DeviceId).Order());
+        Assert.Single(await _test.AuditEntriesAsync(), e => e.Type == "rollout.rollbacks-unresponsive" && e.Payload.Contains("\"devices\":4"));
+        Assert.False(await ticker.TickAsync("rollout-1", default));
+
+        silent.ForEach(d => d.Silent = false);
+        await _fleet.CheckInAllAsync();
+        Assert.All(silent, d => Assert.Equal("roll-back", d.LastInstruction!.Kind));
+        await _fleet.CheckInAllAsync();
+        var returned = await _rollouts.GetAsync("rollout-1", default);
+        Assert.Equal(0, returned.Devices["rollback-unresponsive"]);
+        Assert.Equal(30, returned.Devices["rolled-back"]);
+        Assert.Equal(30, returned.Rings[0].Reverted);
+    }
+
+    [Fact]
+    public async Task Late_failure_in_a_passed_ring_trips_the_error_threshold()
+    {
+        await _fleet.RegisterAsync(40);
+        await _rollouts.CreateAsync(Request(rings: [new RingSpec(50m, 0, SuccessThresholdPercent: 80m), new RingSpec(100m, 0)],
+            errors: new ErrorThresholdSpec(FailedCount: 1, Action: "pause")), Operator, default);
+        await _rollouts.StartAsync("rollout-1", Operator, null, default);
+        var slow = _fleet.Devices.Values.First(d => new RolloutCohort("rollout-1").BucketOf(d.Device.Id) < 5000);
+        slow.Stalls = true;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await _fleet.CheckInAllAsync();
+        }
+        var passed = await _rollouts.GetAsync("rollout-1", default);
+        Assert.Equal("running", passed.Status);
+        Assert.Equal("passed", passed.Rings[0].Status);
+        Assert.Equal(1, passed.CurrentRing);
+
+        // The slow canary device finally installs, fails its health check and falls back to its old slot.
+        slow.Stalls = false;
+        slow.Bad = true;
+        await _fleet.CheckInAsync(slow);
+        await _fleet.CheckInAsync(slow);
+        await _fleet.CheckInAsync(slow);
+
+        var paused = await _rollouts.GetAsync("rollout-1", default);
+        Assert.Equal("paused", paused.Status);
+        Assert.Equal("error-threshold", paused.StatusReason);
+        Assert.Equal("passed", paused.Rings[0].Status);
+        Assert.Equal(1, paused.Rings[0].Failed);
     }
 
     [Fact]

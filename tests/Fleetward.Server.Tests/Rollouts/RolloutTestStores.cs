@@ -74,12 +74,17 @@ public sealed class PostgresRolloutTestStore : IRolloutTestStore
 
     public IFleetStore Store { get; }
 
+    /// <summary>The test database, for a second store on it (a second server replica).</summary>
+    public string ConnectionString => _connectionString;
+
     private static string AdminConnectionString =>
         Environment.GetEnvironmentVariable("FLEETWARD_TEST_POSTGRES") is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException("FLEETWARD_TEST_POSTGRES is not set: run the suite through scripts/test, which starts a throw-away PostgreSQL.");
 
-    public static async Task<IRolloutTestStore> CreateAsync(TimeProvider time)
+    public static async Task<IRolloutTestStore> CreateAsync(TimeProvider time) => await CreateDatabaseAsync(time);
+
+    public static async Task<PostgresRolloutTestStore> CreateDatabaseAsync(TimeProvider time)
     {
         var name = "fw_rollout_" + Guid.NewGuid().ToString("N")[..16];
         await using (var connection = new NpgsqlConnection(AdminConnectionString))

@@ -11,8 +11,9 @@ public sealed class RolloutWorkerTests
     {
         var clock = new ManualClock(new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero));
         await using var test = await SqliteRolloutTestStore.CreateAsync(clock);
-        var rollouts = new RolloutService(test.Store, clock, new RequestReleaseResolver());
-        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw", "2.0.0", 1), [new RingSpec(50m, 600), new RingSpec(100m)], "r1"), "test", default);
+        await PublishedReleases.PublishAsync(test.Store, "fw", "2.0.0", 1);
+        var rollouts = new RolloutService(test.Store, clock);
+        await rollouts.CreateAsync(new CreateRolloutRequest(new ReleaseSpec("fw"), [new RingSpec(50m, 600), new RingSpec(100m)], "r1"), "test", default);
         var started = await rollouts.StartAsync("r1", "test", null, default);
         Assert.Equal("soaking", started.Rings[0].Status);
         clock.Advance(TimeSpan.FromMinutes(10));

@@ -50,10 +50,10 @@ public sealed class SimulatedFleet
         _devices[id].Device = _devices[id].Device with { State = state };
     }
 
-    /// <summary>Every device checks in once, in id order.</summary>
+    /// <summary>Every device that is not silent checks in once, in id order.</summary>
     public async Task CheckInAllAsync()
     {
-        foreach (var device in _devices.Values)
+        foreach (var device in _devices.Values.Where(d => !d.Silent))
         {
             await CheckInAsync(device);
         }
@@ -84,6 +84,9 @@ public sealed class SimulatedDevice(Device device)
     public bool Bad { get; set; }
 
     public bool Revoked { get; set; }
+
+    /// <summary>Does not call in at all (powered off, out of coverage).</summary>
+    public bool Silent { get; set; }
 
     /// <summary>Holds an install instead of acting on it (for tests that look at in-progress devices).</summary>
     public bool Stalls { get; set; }
