@@ -10,17 +10,18 @@ public sealed class DrillTests(ITestOutputHelper output)
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
 
     [Fact]
-    public async Task Stolen_certificate_tamper_and_malicious_mirror_drills_are_defended()
+    public async Task Stolen_certificate_tamper_malicious_mirror_and_geofence_drills_are_defended()
     {
-        await using var rig = await SimulatedFleetRig.StartAsync(4, new AgentIntervals(Minute, Minute, Minute));
+        await using var rig = await SimulatedFleetRig.StartAsync(5, new AgentIntervals(Minute, Minute, Minute));
         await rig.Server.PublishAsync("1.1.0", 2);
-        Assert.Equal(4, await rig.Fleet.EnrollAsync(default));
+        Assert.Equal(5, await rig.Fleet.EnrollAsync(default));
         await rig.Fleet.RunForAsync(rig.Clock, TimeSpan.FromMinutes(3), default);
         var context = DrillContext.Virtual(rig.Fleet, rig.Server.Operator, rig.Clock) with { Patience = TimeSpan.FromMinutes(5) };
 
         var stolen = await RunAsync(new StolenCertificateDrill(), context with { TargetDevice = "robot-0001" });
         var tamper = await RunAsync(new ChassisTamperDrill(), context with { TargetDevice = "robot-0002" });
         var mirror = await RunAsync(new TamperedArtifactDrill(), context with { TargetDevice = "robot-0003" });
+        var geofence = await RunAsync(new GeofenceBreachDrill(), context with { TargetDevice = "robot-0004" });
 
         Assert.Equal(DrillVerdict.Defended, stolen.Verdict);
         Assert.Contains(stolen.Steps, s => s.What.Contains("before revocation: Accepted", StringComparison.Ordinal));
@@ -28,6 +29,7 @@ public sealed class DrillTests(ITestOutputHelper output)
         Assert.InRange(tamper.TimeToDetect!.Value, TimeSpan.Zero, 2 * Minute);
         Assert.Equal(DrillVerdict.Defended, mirror.Verdict);
         Assert.Contains(mirror.Steps, s => s.What.StartsWith("TUF client refused", StringComparison.Ordinal));
+        Assert.Equal(DrillVerdict.Defended, geofence.Verdict);
     }
 
     [Fact]
