@@ -12,10 +12,13 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     private readonly DbConnection _connection;
     private readonly DbTransaction _transaction;
     private readonly bool _readOnly;
+    private readonly IDisposable? _writerLease;
     private bool _finished;
 
-    public SqlUnitOfWork(DbConnection connection, DbTransaction transaction, bool readOnly)
+    /// <param name="writerLease">Released when the unit of work ends: the SQLite store's in-process writer turn.</param>
+    public SqlUnitOfWork(DbConnection connection, DbTransaction transaction, bool readOnly, IDisposable? writerLease = null)
     {
+        _writerLease = writerLease;
         _connection = connection;
         _transaction = transaction;
         _readOnly = readOnly;
@@ -94,8 +97,15 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
             }
         }
 
-        await _transaction.DisposeAsync();
-        await _connection.DisposeAsync();
+        try
+        {
+            await _transaction.DisposeAsync();
+            await _connection.DisposeAsync();
+        }
+        finally
+        {
+            _writerLease?.Dispose();
+        }
     }
 }
 
