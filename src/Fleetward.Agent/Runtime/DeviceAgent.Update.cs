@@ -166,12 +166,21 @@ public sealed partial class DeviceAgent
         slotReleases.Set(targetSlot, null);
         InstallStatus status;
         var progress = new PhaseProgress(this, record, reported, cancellationToken);
-        await using (var image = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read))
+        try
         {
+            await using var image = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read);
             status = await NewInstaller(target, progress).InstallAsync(
                 new VerifiedImage(target.Name, image, verified.Info.Length, Convert.FromHexString(sha256)), cancellationToken).ConfigureAwait(false);
         }
-        File.Delete(file);
+        catch (Exception error) when (error is InvalidOperationException or IOException or FormatException or UnauthorizedAccessException)
+        {
+            // The installer refused to start (unsettled boot environment, unreadable journal): nothing was committed.
+            status = new InstallStatus(target.Name, InstallState.Failed, $"install could not run: {error.Message}", ports.Slots.Running.Current);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
         if (status.State != InstallState.Failed)
         {
             slotReleases.Set(targetSlot, new SlotRelease(target.Name, target.Version, verified.SecurityVersion, sha256, verified.Info.Length));
