@@ -20,6 +20,16 @@ public static class GeoMath
         return 2 * EarthRadiusMeters * Math.Asin(Math.Min(1, Math.Sqrt(h)));
     }
 
+    /// <summary>
+    /// Degrees east from <paramref name="from"/> to <paramref name="to"/>, wrapped into [-180, 180): the short way
+    /// round, so two points either side of the antimeridian are close, not 360° apart.
+    /// </summary>
+    public static double LongitudeDelta(double from, double to)
+    {
+        var delta = to - from;
+        return delta - 360 * Math.Floor((delta + 180) / 360);
+    }
+
     internal static double Radians(double degrees) => degrees * Math.PI / 180;
 }
 
@@ -47,8 +57,9 @@ public sealed record CircleGeofence : Geofence
 }
 
 /// <summary>
-/// A simple polygon (no self-intersections, not crossing the antimeridian or a pole), small enough that a local
-/// equirectangular projection around the tested point is accurate: fences are site-sized, not continent-sized.
+/// A simple polygon (no self-intersections, not around a pole), small enough that a local equirectangular
+/// projection around the tested point is accurate: fences are site-sized, not continent-sized. Longitudes are taken
+/// relative to the tested point the short way round, so a polygon may span the antimeridian.
 /// </summary>
 public sealed record PolygonGeofence : Geofence
 {
@@ -67,7 +78,7 @@ public sealed record PolygonGeofence : Geofence
         Span<(double X, double Y)> v = Vertices.Count <= 64 ? stackalloc (double, double)[Vertices.Count] : new (double, double)[Vertices.Count];
         for (var i = 0; i < Vertices.Count; i++)
         {
-            v[i] = (GeoMath.Radians(Vertices[i].Longitude - point.Longitude) * cosLat * GeoMath.EarthRadiusMeters,
+            v[i] = (GeoMath.Radians(GeoMath.LongitudeDelta(point.Longitude, Vertices[i].Longitude)) * cosLat * GeoMath.EarthRadiusMeters,
                     GeoMath.Radians(Vertices[i].Latitude - point.Latitude) * GeoMath.EarthRadiusMeters);
         }
         var inside = false;

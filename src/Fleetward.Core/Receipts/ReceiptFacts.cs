@@ -45,10 +45,24 @@ public sealed record ConnectionFacts(long Authenticated, long Refused, long Anon
 public sealed record ReceiptRelease(string Id, string Version, ReleaseChannel Channel, long SecurityVersion, DateTimeOffset? SignedAt);
 
 /// <summary>
-/// Which signed releases are newest (highest security version, then latest signing) and how many in-service devices
-/// last reported running them.
+/// Release adoption per hardware model of the in-service fleet: a device only ever runs a release built for its own
+/// model, so each model has its own latest release and N-1. Models with no eligible release are absent.
 /// </summary>
-public sealed record ReleaseAdoptionFacts(ReceiptRelease? Latest, ReceiptRelease? Previous, long DevicesOnLatest, long DevicesOnPrevious);
+public sealed record ReleaseAdoptionFacts(IReadOnlyList<ModelReleaseAdoption> Models)
+{
+    public static ReleaseAdoptionFacts None { get; } = new([]);
+
+    public long DevicesOnLatest => Models.Sum(m => m.DevicesOnLatest);
+
+    public long DevicesOnPrevious => Models.Sum(m => m.DevicesOnPrevious);
+}
+
+/// <summary>
+/// One hardware model's newest eligible signed release and the one before it (N-1), with how many in-service devices
+/// of that model last reported running each. Eligible: signed, built for the model (or for every model), and not a
+/// release whose rollouts were all aborted or cancelled; newest: highest security version, then latest signed.
+/// </summary>
+public sealed record ModelReleaseAdoption(string Model, ReceiptRelease Latest, ReceiptRelease? Previous, long DevicesOnLatest, long DevicesOnPrevious);
 
 /// <summary>Device updates (rollout assignments) that finished in the window, by outcome, and the rollouts they belong to.</summary>
 /// <param name="RolledBack">Assignments that ended rolled back on the server's order (a halted rollout).</param>

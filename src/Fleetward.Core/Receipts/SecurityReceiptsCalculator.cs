@@ -46,11 +46,11 @@ public static class SecurityReceiptsCalculator
                 ReceiptScope.Current, facts.Credentials.DevicesWithinRotationSlo, "devices within the SLO", fleet, InService,
                 "no device is in service"),
             OnRelease(ReceiptFigureIds.DevicesOnLatestRelease, "Devices on the latest release",
-                "In-service devices whose last check-in reported the newest signed release (highest security version, then the latest signed), out of all in-service devices.",
-                facts.Releases.Latest, facts.Releases.DevicesOnLatest, fleet, "no signed release exists"),
+                "In-service devices whose last check-in reported the latest release of their own hardware model, out of all in-service devices. A model's latest release is its newest signed release (highest security version, then the latest signed) built for that model, skipping releases whose rollouts were all aborted or cancelled.",
+                facts.Releases, latest: true, fleet),
             OnRelease(ReceiptFigureIds.DevicesOnPreviousRelease, "Devices on release N-1",
-                "In-service devices whose last check-in reported the signed release just before the newest one, out of all in-service devices.",
-                facts.Releases.Previous, facts.Releases.DevicesOnPrevious, fleet, "fewer than two signed releases exist"),
+                "In-service devices whose last check-in reported the release just before the latest one of their own hardware model (chosen the same way), out of all in-service devices.",
+                facts.Releases, latest: false, fleet),
             Ratio(ReceiptFigureIds.SignedOtaSuccessRate, "Signed-OTA success rate",
                 "Device updates that finished in the window and succeeded (verified, installed and healthy), out of all that finished: succeeded, failed or rolled back.",
                 ReceiptScope.Window, facts.Ota.Succeeded, "succeeded updates", facts.Ota.Succeeded + facts.Ota.Failed + facts.Ota.RolledBack,
@@ -119,14 +119,32 @@ public static class SecurityReceiptsCalculator
             "no device is in service", detail.Count == 0 ? null : string.Join("; ", detail));
     }
 
-    private static ReceiptFigure OnRelease(string id, string title, string definition, ReceiptRelease? release, long devices, long fleet, string noRelease)
+    /// <summary>Models named in a release figure's detail; the rest are counted, so the detail stays short on a mixed fleet.</summary>
+    private const int ModelsNamed = 10;
+
+    private static ReceiptFigure OnRelease(string id, string title, string definition, ReleaseAdoptionFacts releases, bool latest, long fleet)
     {
-        if (release is null)
+        var named = releases.Models
+            .Where(m => latest || m.Previous is not null)
+            .OrderBy(m => m.Model, StringComparer.Ordinal)
+            .Select(m => (m.Model, Release: latest ? m.Latest : m.Previous!))
+            .ToList();
+        if (named.Count == 0)
         {
-            return new(id, title, definition, ReceiptUnit.Percent, ReceiptScope.Current, null, null, "devices on the release", fleet, InService, noRelease);
+            var reason = latest
+                ? "no signed release is eligible for the model of any in-service device"
+                : "no model of an in-service device has two eligible signed releases";
+            return new(id, title, definition, ReceiptUnit.Percent, ReceiptScope.Current, null, null, "devices on the release", fleet, InService, reason);
         }
-        var label = $"devices on {release.Version} ({release.Channel.ToName()}, security version {release.SecurityVersion})";
-        return Ratio(id, title, definition, ReceiptScope.Current, devices, label, fleet, InService, "no device is in service", $"release {release.Id}");
+        var detail = string.Join("; ", named.Take(ModelsNamed).Select(n =>
+            $"{n.Model}: {n.Release.Version} ({n.Release.Channel.ToName()}, security version {n.Release.SecurityVersion}, release {n.Release.Id})"));
+        if (named.Count > ModelsNamed)
+        {
+            detail += $"; and {named.Count - ModelsNamed} more models";
+        }
+        var label = latest ? "devices on their model's latest release" : "devices on their model's release N-1";
+        return Ratio(id, title, definition, ReceiptScope.Current, latest ? releases.DevicesOnLatest : releases.DevicesOnPrevious,
+            label, fleet, InService, "no device is in service", detail);
     }
 
     private static ReceiptFigure RollbackIncidents(OtaFacts ota) =>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Fleetward.Core.Audit;
 using Fleetward.Core.Detection;
@@ -15,15 +16,16 @@ public sealed record GeofenceAreaView(string Name, GeoCircleInput? Circle, IRead
 
 public sealed record GeofenceSetView(string Scope, string Subject, IReadOnlyList<GeofenceAreaView> Areas, DateTimeOffset UpdatedAt, string UpdatedBy)
 {
-    public static GeofenceSetView From(GeofenceSet set) => new(
-        set.Scope.ToName(), set.Subject,
-        [.. set.Areas.Select(a => a switch
+    public static GeofenceSetView From(GeofenceSet set) => new(set.Scope.ToName(), set.Subject, AreasOf(set.Areas), set.UpdatedAt, set.UpdatedBy);
+
+    /// <summary>The areas with their full geometry, in the shape the API accepts.</summary>
+    public static IReadOnlyList<GeofenceAreaView> AreasOf(IEnumerable<Geofence> areas) =>
+        [.. areas.Select(a => a switch
         {
             CircleGeofence c => new GeofenceAreaView(c.Name, new GeoCircleInput(c.Center.Latitude, c.Center.Longitude, c.RadiusMeters), null),
             PolygonGeofence p => new GeofenceAreaView(p.Name, null, [.. p.Vertices.Select(v => new GeoPointInput(v.Latitude, v.Longitude))]),
             _ => throw new InvalidOperationException($"unknown geofence type {a.GetType().Name}"),
-        })],
-        set.UpdatedAt, set.UpdatedBy);
+        })];
 }
 
 public sealed record GeofenceList(IReadOnlyList<GeofenceSetView> Items);
@@ -47,10 +49,7 @@ public sealed partial class GeofenceService(IFleetStore store, TimeProvider time
         var now = time.GetUtcNow();
         var set = new GeofenceSet(scope, subject, areas!, now, actor);
         await work.Geofences.UpsertAsync(set, cancellationToken);
-        await work.Audit.AppendAsync(new AuditEvent("geofence.set", now, actor, Subject(scope, subject), JsonSerializer.Serialize(new
-        {
-            areas = areas!.Select(a => new { name = a.Name, shape = a is CircleGeofence ? "circle" : "polygon" }).ToArray(),
-        })), cancellationToken);
+        await work.Audit.AppendAsync(new AuditEvent("geofence.set", now, actor, Subject(scope, subject), AuditPayload(areas!)), cancellationToken);
         await work.CommitAsync(cancellationToken);
         return GeofenceSetView.From(set);
     }
@@ -71,11 +70,12 @@ public sealed partial class GeofenceService(IFleetStore store, TimeProvider time
     public async Task RemoveAsync(GeofenceScope scope, string subject, string actor, CancellationToken cancellationToken)
     {
         await using var work = await store.BeginAsync(cancellationToken);
-        if (!await work.Geofences.DeleteAsync(scope, subject, cancellationToken))
+        var removed = await work.Geofences.GetAsync(scope, subject, cancellationToken);
+        if (removed is null || !await work.Geofences.DeleteAsync(scope, subject, cancellationToken))
         {
             throw NotConfigured(scope, subject);
         }
-        await work.Audit.AppendAsync(new AuditEvent("geofence.removed", time.GetUtcNow(), actor, Subject(scope, subject), "{}"), cancellationToken);
+        await work.Audit.AppendAsync(new AuditEvent("geofence.removed", time.GetUtcNow(), actor, Subject(scope, subject), AuditPayload(removed.Areas)), cancellationToken);
         await work.CommitAsync(cancellationToken);
     }
 
@@ -94,6 +94,15 @@ public sealed partial class GeofenceService(IFleetStore store, TimeProvider time
             throw ProblemException.NotFound($"No device with id '{subject}'.");
         }
     }
+
+    private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>
+    /// The whole set of areas with every coordinate and radius, in the API's request shape: the tamper-evident log alone
+    /// then shows what each fence was, and the records of one subject in order show how it moved. A removal records
+    /// the areas it removed.
+    /// </summary>
+    private static string AuditPayload(IEnumerable<Geofence> areas) => JsonSerializer.Serialize(new { areas = GeofenceSetView.AreasOf(areas) }, AuditJson);
 
     private static string Subject(GeofenceScope scope, string subject) => $"geofence:{scope.ToName()}:{subject}";
 

@@ -14,13 +14,26 @@ internal sealed class SqlReleaseCatalog(SqlSession session) : IReleaseCatalog
         "sbom_sha256 AS SbomSha256, state AS State, created_at AS CreatedAt, created_by AS CreatedBy, " +
         "targets_version AS TargetsVersion, signed_at AS SignedAt";
 
-    public async Task<bool> InsertAsync(Release release, CancellationToken cancellationToken = default) =>
-        await session.Connection.ExecuteAsync(session.Command(
+    /// <summary>Also writes one release_hardware row per model, which the receipts join devices on.</summary>
+    public async Task<bool> InsertAsync(Release release, CancellationToken cancellationToken = default)
+    {
+        var inserted = await session.Connection.ExecuteAsync(session.Command(
             "INSERT INTO releases (id, version, security_version, channel, target_path, targets_role, hardware_ids, length, sha256, sha512, " +
             "sbom_sha256, state, created_at, created_by, targets_version, signed_at) VALUES (@Id, @Version, @SecurityVersion, @Channel, " +
             "@TargetPath, @TargetsRole, @HardwareIds, @Length, @Sha256, @Sha512, @SbomSha256, @State, @CreatedAt, @CreatedBy, " +
             "@TargetsVersion, @SignedAt) ON CONFLICT DO NOTHING",
             Row.From(release), cancellationToken)) == 1;
+        if (inserted)
+        {
+            foreach (var hardwareId in release.HardwareIds.Distinct(StringComparer.Ordinal))
+            {
+                await session.Connection.ExecuteAsync(session.Command(
+                    "INSERT INTO release_hardware (release_id, hardware_id) VALUES (@id, @hardwareId)",
+                    new { id = release.Id, hardwareId }, cancellationToken));
+            }
+        }
+        return inserted;
+    }
 
     public Task<Release?> GetAsync(string id, CancellationToken cancellationToken = default) =>
         SingleAsync("id = @id", new { id }, cancellationToken);

@@ -109,25 +109,51 @@ internal sealed class SqlSecurityReceiptQueries(SqlSession session) : ISecurityR
         return new ConnectionFacts(row.Authenticated, row.Refused, row.Anonymous);
     }
 
+    /// <summary>
+    /// Per hardware model of the in-service fleet, its eligible signed releases ranked newest first: built for the model
+    /// (a release_hardware row naming it, or no row at all: built for every model), and not a release that was rolled
+    /// out only in aborted or cancelled rollouts (a bad release an operator stopped). Rank 1 is the model's latest
+    /// release, rank 2 its N-1.
+    /// </summary>
+    private const string RankedReleases =
+        "WITH models AS (SELECT DISTINCT d.model AS model FROM devices d WHERE " + InService + "), " +
+        "eligible AS (SELECT r.id, r.version, r.channel, r.security_version, r.signed_at, COALESCE(r.signed_at, r.created_at) AS at " +
+        "  FROM releases r WHERE r.state = 'signed' AND (NOT EXISTS (SELECT 1 FROM rollouts ro WHERE ro.release_id = r.id) " +
+        "  OR EXISTS (SELECT 1 FROM rollouts ro WHERE ro.release_id = r.id AND ro.status NOT IN ('aborted', 'cancelled')))), " +
+        "ranked AS (SELECT m.model AS model, e.id AS id, e.version AS version, e.channel AS channel, " +
+        "  e.security_version AS security_version, e.signed_at AS signed_at, " +
+        "  ROW_NUMBER() OVER (PARTITION BY m.model ORDER BY e.security_version DESC, e.at DESC, e.id DESC) AS n " +
+        "  FROM models m JOIN eligible e ON EXISTS (SELECT 1 FROM release_hardware h WHERE h.release_id = e.id AND h.hardware_id = m.model) " +
+        "  OR NOT EXISTS (SELECT 1 FROM release_hardware h WHERE h.release_id = e.id)) ";
+
+    /// <summary>
+    /// Two aggregate queries: each model's latest and N-1 release (rows per model, not per device), then in-service
+    /// devices per model and rank. A device runs a release when its last check-in named the release, or (older
+    /// agents) only its version; either way only a release of the device's own model counts.
+    /// </summary>
     private async Task<ReleaseAdoptionFacts> ReleasesAsync(CancellationToken cancellationToken)
     {
-        var newest = (await session.Connection.QueryAsync<ReleaseRow>(session.Command(
-            "SELECT id AS Id, version AS Version, channel AS Channel, security_version AS SecurityVersion, signed_at AS SignedAt " +
-            "FROM releases WHERE state = 'signed' ORDER BY security_version DESC, COALESCE(signed_at, created_at) DESC, id DESC LIMIT 2",
-            null, cancellationToken))).Select(r => r.ToRecord()).ToList();
-        var latest = newest.ElementAtOrDefault(0);
-        var previous = newest.ElementAtOrDefault(1);
-        return new ReleaseAdoptionFacts(latest, previous,
-            latest is null ? 0 : await DevicesOnAsync(latest, cancellationToken),
-            previous is null ? 0 : await DevicesOnAsync(previous, cancellationToken));
+        var releases = (await session.Connection.QueryAsync<RankedReleaseRow>(session.Command(
+            RankedReleases + "SELECT model AS Model, n AS Rank, id AS Id, version AS Version, channel AS Channel, " +
+            "security_version AS SecurityVersion, signed_at AS SignedAt FROM ranked WHERE n <= 2",
+            null, cancellationToken))).ToList();
+        var devices = (await session.Connection.QueryAsync<DevicesOnRankRow>(session.Command(
+            RankedReleases + "SELECT k.model AS Model, k.n AS Rank, COUNT(*) AS Devices FROM ranked k " +
+            "JOIN devices d ON d.model = k.model JOIN device_software s ON s.device_id = d.id " +
+            $"WHERE k.n <= 2 AND {InService} AND (s.release_id = k.id OR (s.release_id IS NULL AND s.version = k.version)) " +
+            "GROUP BY k.model, k.n",
+            null, cancellationToken))).ToDictionary(r => (r.Model, r.Rank), r => r.Devices);
+        var models = releases.Where(r => r.Rank == 1)
+            .OrderBy(r => r.Model, StringComparer.Ordinal)
+            .Select(latest =>
+            {
+                var previous = releases.SingleOrDefault(r => r.Model == latest.Model && r.Rank == 2);
+                return new ModelReleaseAdoption(latest.Model, latest.ToRecord(), previous?.ToRecord(),
+                    devices.GetValueOrDefault((latest.Model, 1L)), devices.GetValueOrDefault((latest.Model, 2L)));
+            })
+            .ToList();
+        return new ReleaseAdoptionFacts(models);
     }
-
-    /// <summary>A device runs a release when its last check-in named the release, or (older agents) only its version.</summary>
-    private Task<long> DevicesOnAsync(ReceiptRelease release, CancellationToken cancellationToken) =>
-        ScalarAsync(
-            $"SELECT COUNT(*) FROM device_software s JOIN devices d ON d.id = s.device_id WHERE {InService} " +
-            "AND (s.release_id = @id OR (s.release_id IS NULL AND s.version = @version))",
-            new { id = release.Id, version = release.Version }, cancellationToken);
 
     private async Task<OtaFacts> OtaAsync(object window, CancellationToken cancellationToken)
     {
@@ -225,8 +251,17 @@ internal sealed class SqlSecurityReceiptQueries(SqlSession session) : ISecurityR
         public long Dismissed { get; set; }
     }
 
-    private sealed class ReleaseRow
+    private sealed class DevicesOnRankRow
     {
+        public string Model { get; set; } = "";
+        public long Rank { get; set; }
+        public long Devices { get; set; }
+    }
+
+    private sealed class RankedReleaseRow
+    {
+        public string Model { get; set; } = "";
+        public long Rank { get; set; }
         public string Id { get; set; } = "";
         public string Version { get; set; } = "";
         public string Channel { get; set; } = "";

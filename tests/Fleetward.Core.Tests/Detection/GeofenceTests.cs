@@ -26,6 +26,30 @@ public sealed class GeofenceTests
         Assert.Equal(500, fence.SignedDistanceMeters(north1km), 0);
     }
 
+    [Theory]
+    [InlineData(179.99, -179.99, 0.02)]
+    [InlineData(-179.99, 179.99, -0.02)]
+    [InlineData(10, 20, 10)]
+    [InlineData(0, 180, -180)]
+    [InlineData(-170, 10, -180)]
+    public void Longitude_delta_goes_the_short_way_round(double from, double to, double expected) =>
+        Assert.Equal(expected, GeoMath.LongitudeDelta(from, to), 9);
+
+    [Fact]
+    public void A_polygon_spanning_the_antimeridian_measures_across_it()
+    {
+        // About 2.2 km square on the equator, from 179.99°E across 180° to 179.99°W.
+        var square = new PolygonGeofence("dateline", [new(-0.01, 179.99), new(0.01, 179.99), new(0.01, -179.99), new(-0.01, -179.99)]);
+        var metresPerDegree = 2 * Math.PI * GeoMath.EarthRadiusMeters / 360;
+        // Inside on either side of 180°, 0.005° from the nearer meridian edge.
+        Assert.Equal(-0.005 * metresPerDegree, square.SignedDistanceMeters(new(0, 179.995)), 0);
+        Assert.Equal(-0.005 * metresPerDegree, square.SignedDistanceMeters(new(0, -179.995)), 0);
+        Assert.Equal(-0.01 * metresPerDegree, square.SignedDistanceMeters(new(0, 180)), 0);
+        // Outside, 0.01° beyond either edge.
+        Assert.Equal(0.01 * metresPerDegree, square.SignedDistanceMeters(new(0, 179.98)), 0);
+        Assert.Equal(0.01 * metresPerDegree, square.SignedDistanceMeters(new(0, -179.98)), 0);
+    }
+
     [Fact]
     public void Polygon_inside_and_outside_with_distance_to_the_nearest_edge()
     {

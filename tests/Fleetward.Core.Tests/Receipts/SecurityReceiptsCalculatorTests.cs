@@ -17,7 +17,7 @@ public sealed class SecurityReceiptsCalculatorTests
         new FleetFacts(Active: 990, Quarantined: 10),
         new CredentialFacts(DevicesWithValidCertificate: 998, DevicesWithUniqueKey: 996, DevicesSharingKey: 2, DevicesWithoutFingerprint: 0, DevicesWithinRotationSlo: 997),
         new ConnectionFacts(Authenticated: 9_990, Refused: 10, Anonymous: 40),
-        new ReleaseAdoptionFacts(V2, V1, DevicesOnLatest: 900, DevicesOnPrevious: 95),
+        new ReleaseAdoptionFacts([new ModelReleaseAdoption("mower", V2, V1, DevicesOnLatest: 900, DevicesOnPrevious: 95)]),
         new OtaFacts(Succeeded: 950, Failed: 30, RolledBack: 20, Rollouts: 4, RolloutsWithRollback: 1),
         new MedianSample(950, 3_600_000, 3_600_000),
         new MedianSample(900, 1_800_000, 1_900_000),
@@ -29,7 +29,7 @@ public sealed class SecurityReceiptsCalculatorTests
         new FleetFacts(0, 0),
         new CredentialFacts(0, 0, 0, 0, 0),
         new ConnectionFacts(0, 0, 0),
-        new ReleaseAdoptionFacts(null, null, 0, 0),
+        ReleaseAdoptionFacts.None,
         new OtaFacts(0, 0, 0, 0, 0),
         MedianSample.Empty,
         MedianSample.Empty,
@@ -94,27 +94,43 @@ public sealed class SecurityReceiptsCalculatorTests
     }
 
     [Fact]
-    public void Release_adoption_names_the_latest_and_previous_release()
+    public void Release_adoption_names_each_models_latest_and_previous_release()
     {
         var receipts = Compute(Busy());
         var latest = receipts.Figure(ReceiptFigureIds.DevicesOnLatestRelease);
         Assert.Equal(90m, latest.Value);
-        Assert.Contains("2.0.0", latest.NumeratorLabel);
-        Assert.Contains("security", latest.NumeratorLabel);
+        Assert.Equal("mower: 2.0.0 (security, security version 7, release rel-2)", latest.Detail);
         var previous = receipts.Figure(ReceiptFigureIds.DevicesOnPreviousRelease);
         Assert.Equal(9.5m, previous.Value);
-        Assert.Contains("1.0.0", previous.NumeratorLabel);
+        Assert.Equal("mower: 1.0.0 (stable, security version 6, release rel-1)", previous.Detail);
+    }
+
+    [Fact]
+    public void Release_adoption_adds_up_the_models_over_the_whole_fleet()
+    {
+        var rover = new ReceiptRelease("rov-3", "3.0.0", ReleaseChannel.Stable, 2, Now.AddDays(-1));
+        var facts = Busy() with
+        {
+            Releases = new ReleaseAdoptionFacts([new ModelReleaseAdoption("mower", V2, V1, 600, 50), new ModelReleaseAdoption("rover", rover, null, 300, 0)]),
+        };
+        var receipts = Compute(facts);
+        var latest = receipts.Figure(ReceiptFigureIds.DevicesOnLatestRelease);
+        Assert.Equal((90m, 900L, 1000L), (latest.Value!.Value, latest.Numerator!.Value, latest.Denominator!.Value));
+        Assert.Contains("rover: 3.0.0", latest.Detail);
+        var previous = receipts.Figure(ReceiptFigureIds.DevicesOnPreviousRelease);
+        Assert.Equal(5m, previous.Value);
+        Assert.DoesNotContain("rover", previous.Detail);
     }
 
     [Fact]
     public void A_single_release_has_no_n_minus_1()
     {
-        var facts = Busy() with { Releases = new ReleaseAdoptionFacts(V2, null, 1000, 0) };
+        var facts = Busy() with { Releases = new ReleaseAdoptionFacts([new ModelReleaseAdoption("mower", V2, null, 1000, 0)]) };
         var receipts = Compute(facts);
         Assert.Equal(100m, receipts.Figure(ReceiptFigureIds.DevicesOnLatestRelease).Value);
         var previous = receipts.Figure(ReceiptFigureIds.DevicesOnPreviousRelease);
         Assert.Null(previous.Value);
-        Assert.Equal("fewer than two signed releases exist", previous.Reason);
+        Assert.Equal("no model of an in-service device has two eligible signed releases", previous.Reason);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class SignedReceiptsTests
             new FleetFacts(9, 1),
             new CredentialFacts(10, 10, 0, 0, 9),
             new ConnectionFacts(100, 1, 3),
-            new ReleaseAdoptionFacts(null, null, 0, 0),
+            ReleaseAdoptionFacts.None,
             new OtaFacts(8, 1, 1, 2, 1),
             new MedianSample(3, 1_000, 1_000),
             MedianSample.Empty,

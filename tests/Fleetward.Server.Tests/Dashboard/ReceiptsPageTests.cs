@@ -14,7 +14,7 @@ public sealed class ReceiptsPageTests
             new FleetFacts(990, 10),
             new CredentialFacts(1000, 996, 4, 0, 1000),
             new ConnectionFacts(5000, 0, 0),
-            new ReleaseAdoptionFacts(null, null, 0, 0),
+            ReleaseAdoptionFacts.None,
             new OtaFacts(0, 0, 0, 0, 0),
             new MedianSample(1, 5_400_000, 5_400_000),
             MedianSample.Empty,
@@ -49,7 +49,7 @@ public sealed class ReceiptsPageTests
     {
         var page = Render();
         Assert.Contains("no data", page);
-        Assert.Contains("no signed release exists", page);
+        Assert.Contains("no signed release is eligible for the model of any in-service device", page);
         Assert.Contains("no incident was detected in the window", page);
     }
 

@@ -60,8 +60,55 @@ public sealed class GeofenceApiTests : IAsyncLifetime
         await ProblemAssert.IsProblemAsync(await Operator.DeleteAsync("/api/v1/geofences/models/mower"), HttpStatusCode.NotFound, "not-found");
 
         var audit = await _server.AuditEntriesAsync();
-        Assert.Single(audit, e => e.Type == "geofence.set" && e.Subject == "geofence:model:mower" && e.Payload.Contains("\"shape\":\"polygon\""));
+        Assert.Single(audit, e => e.Type == "geofence.set" && e.Subject == "geofence:model:mower" && e.Payload.Contains("\"polygon\":[{\"latitude\":52.5,"));
         Assert.Single(audit, e => e.Type == "geofence.removed" && e.Subject == "geofence:model:mower");
+    }
+
+    [Fact]
+    public async Task The_audit_trail_records_each_fence_geometry_so_a_moved_fence_shows_where_it_was_and_where_it_went()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Operator.PutAsync("/api/v1/geofences/models/mower", Json(Depot))).StatusCode);
+        var moved = Depot.Replace("\"latitude\": 52.52, \"longitude\": 13.405, \"radiusMeters\": 200", "\"latitude\": 48.1, \"longitude\": 11.6, \"radiusMeters\": 5000");
+        Assert.Equal(HttpStatusCode.OK, (await Operator.PutAsync("/api/v1/geofences/models/mower", Json(moved))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Operator.DeleteAsync("/api/v1/geofences/models/mower")).StatusCode);
+
+        var records = (await _server.AuditEntriesAsync()).Where(e => e.Subject == "geofence:model:mower").ToList();
+        Assert.Equal(["geofence.set", "geofence.set", "geofence.removed"], records.Select(r => r.Type));
+        static JsonElement Areas(string payload) => JsonDocument.Parse(payload).RootElement.GetProperty("areas");
+        static (double, double, double) Circle(JsonElement areas)
+        {
+            var circle = areas[0].GetProperty("circle");
+            return (circle.GetProperty("latitude").GetDouble(), circle.GetProperty("longitude").GetDouble(), circle.GetProperty("radiusMeters").GetDouble());
+        }
+        var first = Areas(records[0].Payload);
+        Assert.Equal("depot", first[0].GetProperty("name").GetString());
+        Assert.Equal((52.52, 13.405, 200d), Circle(first));
+        Assert.Equal(
+            [(52.50, 13.40), (52.50, 13.41), (52.51, 13.41)],
+            first[1].GetProperty("polygon").EnumerateArray().Select(v => (v.GetProperty("latitude").GetDouble(), v.GetProperty("longitude").GetDouble())));
+        Assert.Equal((48.1, 11.6, 5000d), Circle(Areas(records[1].Payload)));
+        // The removal keeps what was removed.
+        Assert.Equal((48.1, 11.6, 5000d), Circle(Areas(records[2].Payload)));
+        Assert.Equal(3, Areas(records[2].Payload)[1].GetProperty("polygon").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_largest_set_the_api_accepts_still_fits_in_one_audit_record()
+    {
+        // 32 polygons of 500 vertices, every coordinate with 17 significant digits (the longest numbers JSON gets).
+        var polygon = string.Join(",", Enumerable.Range(0, GeofenceValidator.MaxVertices).Select(i =>
+        {
+            var angle = 2 * Math.PI * i / GeofenceValidator.MaxVertices;
+            var latitude = -84.9 + 500 * Math.Sin(angle) / 111_195.08;
+            var longitude = -179.9 + 500 * Math.Cos(angle) / (111_195.08 * Math.Cos(-84.9 * Math.PI / 180));
+            return FormattableString.Invariant($"{{\"latitude\":{latitude:R},\"longitude\":{longitude:R}}}");
+        }));
+        var body = "{\"areas\":[" + string.Join(",", Enumerable.Range(0, GeofenceValidator.MaxAreas).Select(i => $"{{\"name\":\"area-{i}\",\"polygon\":[{polygon}]}}")) + "]}";
+
+        Assert.Equal(HttpStatusCode.OK, (await Operator.PutAsync("/api/v1/geofences/models/mower", Json(body))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Operator.DeleteAsync("/api/v1/geofences/models/mower")).StatusCode);
+        var removed = (await _server.AuditEntriesAsync()).Single(e => e.Type == "geofence.removed");
+        Assert.Equal(GeofenceValidator.MaxAreas, JsonDocument.Parse(removed.Payload).RootElement.GetProperty("areas").GetArrayLength());
     }
 
     [Theory]

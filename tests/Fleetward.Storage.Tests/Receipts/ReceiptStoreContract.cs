@@ -49,7 +49,7 @@ public abstract class ReceiptStoreContract(ITestStoreFactory factory) : StoreCon
         Assert.Equal(new FleetFacts(0, 0), facts.Fleet);
         Assert.Equal(new CredentialFacts(0, 0, 0, 0, 0), facts.Credentials);
         Assert.Equal(new ConnectionFacts(0, 0, 0), facts.Connections);
-        Assert.Equal(new ReleaseAdoptionFacts(null, null, 0, 0), facts.Releases);
+        Assert.Empty(facts.Releases.Models);
         Assert.Equal(new OtaFacts(0, 0, 0, 0, 0), facts.Ota);
         Assert.Equal(MedianSample.Empty, facts.PatchAll);
         Assert.Equal(new IncidentFacts(0, 0, 0, 0, 0), facts.Incidents);
@@ -182,10 +182,101 @@ public abstract class ReceiptStoreContract(ITestStoreFactory factory) : StoreCon
 
         var releases = (await GatherAsync()).Releases;
 
-        Assert.Equal(new ReceiptRelease("r3", "1.1.1", ReleaseChannel.Security, 6, Now.AddDays(-2)), releases.Latest);
-        Assert.Equal("r2", releases.Previous!.Id);
-        Assert.Equal(2, releases.DevicesOnLatest);
-        Assert.Equal(1, releases.DevicesOnPrevious);
+        var mower = Assert.Single(releases.Models);
+        Assert.Equal(new ReceiptRelease("r3", "1.1.1", ReleaseChannel.Security, 6, Now.AddDays(-2)), mower.Latest);
+        Assert.Equal("r2", mower.Previous!.Id);
+        Assert.Equal(2, mower.DevicesOnLatest);
+        Assert.Equal(1, mower.DevicesOnPrevious);
+    }
+
+    private static Release ModelRelease(string id, string model, string version, long securityVersion, DateTimeOffset signedAt) =>
+        NewRelease(id, version, securityVersion, ReleaseChannel.Stable, signedAt) with { TargetPath = $"{model}/{id}.bin", HardwareIds = [model] };
+
+    private async Task<(long? Latest, long? Previous)> DevicesOnLatestAndPreviousAsync()
+    {
+        var receipts = SecurityReceiptsCalculator.Compute("test", Now, WindowStart, await GatherAsync(), null);
+        return (receipts.Figure(ReceiptFigureIds.DevicesOnLatestRelease).Numerator, receipts.Figure(ReceiptFigureIds.DevicesOnPreviousRelease).Numerator);
+    }
+
+    [Fact]
+    public async Task Each_device_counts_toward_the_latest_and_previous_release_of_its_own_model_only()
+    {
+        await WorkAsync(async work =>
+        {
+            await work.Releases.InsertAsync(ModelRelease("mw1", "mower", "1.0.0", 5, Now.AddDays(-20)));
+            await work.Releases.InsertAsync(ModelRelease("mw2", "mower", "1.1.0", 6, Now.AddDays(-10)));
+            await work.Releases.InsertAsync(ModelRelease("rv1", "rover", "1.0.0", 1, Now.AddDays(-30)));
+            await work.Releases.InsertAsync(ModelRelease("rv2", "rover", "2.0.0", 2, Now.AddDays(-5)));
+            foreach (var (id, model) in new[] { ("m1", "mower"), ("m2", "mower"), ("m3", "mower"), ("m4", "mower"), ("r1", "rover"), ("r2", "rover"), ("r3", "rover"), ("x1", "drone") })
+            {
+                await work.Devices.InsertAsync(NewDevice(id) with { Model = model });
+            }
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("m1", "mw2", "1.1.0", 6, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("m2", null, "1.1.0", 6, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("m3", "mw1", "1.0.0", 5, "a", "healthy", Now));
+            // A mower whose agent reports only "2.0.0": rover's latest version string, not a mower release.
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("m4", null, "2.0.0", 2, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("r1", "rv2", "2.0.0", 2, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("r2", null, "2.0.0", 2, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("r3", null, "1.0.0", 1, "a", "healthy", Now));
+        });
+
+        // Latest: m1, m2 (mw2) and r1, r2 (rv2), not m4. N-1: m3 (mw1) and r3 (rv1 by version, within rover).
+        Assert.Equal((4L, 2L), await DevicesOnLatestAndPreviousAsync());
+    }
+
+    [Fact]
+    public async Task A_release_with_no_hardware_ids_is_built_for_every_model()
+    {
+        await WorkAsync(async work =>
+        {
+            await work.Releases.InsertAsync(ModelRelease("mw1", "mower", "1.0.0", 5, Now.AddDays(-20)));
+            await work.Releases.InsertAsync(ModelRelease("all", "any", "9.0.0", 9, Now.AddDays(-1)) with { HardwareIds = [] });
+            await work.Devices.InsertAsync(NewDevice("m1"));
+            await work.Devices.InsertAsync(NewDevice("r1") with { Model = "rover" });
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("m1", "mw1", "1.0.0", 5, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("r1", "all", "9.0.0", 9, "a", "healthy", Now));
+        });
+
+        var models = (await GatherAsync()).Releases.Models;
+
+        Assert.Equal(["mower", "rover"], models.Select(m => m.Model));
+        Assert.All(models, m => Assert.Equal("all", m.Latest.Id));
+        Assert.Equal("mw1", models[0].Previous!.Id);
+        Assert.Null(models[1].Previous);
+        Assert.Equal((1L, 1L), await DevicesOnLatestAndPreviousAsync());
+    }
+
+    [Fact]
+    public async Task A_release_whose_rollouts_were_all_aborted_or_cancelled_is_not_the_latest()
+    {
+        await WorkAsync(async work =>
+        {
+            await work.Releases.InsertAsync(ModelRelease("mw0", "mower", "0.9.0", 4, Now.AddDays(-40)));
+            await work.Releases.InsertAsync(ModelRelease("mw1", "mower", "1.0.0", 5, Now.AddDays(-20)));
+            await work.Releases.InsertAsync(ModelRelease("bad", "mower", "1.1.0", 6, Now.AddDays(-3)));
+            await work.Releases.InsertAsync(ModelRelease("bad2", "mower", "1.2.0", 7, Now.AddDays(-2)));
+            foreach (var (rollout, release, status) in new[]
+            {
+                ("ro-1", "mw1", RolloutStatus.Completed), ("ro-bad", "bad", RolloutStatus.Aborted),
+                ("ro-bad2a", "bad2", RolloutStatus.Aborted), ("ro-bad2c", "bad2", RolloutStatus.Cancelled),
+            })
+            {
+                var definition = Rollout(rollout, release, ReleaseChannel.Stable);
+                Assert.True(await work.Rollouts.InsertAsync(definition, RolloutState.Draft(definition, Now.AddDays(-10)) with { Status = status }));
+            }
+            foreach (var id in new[] { "d1", "d2", "d3", "d4" })
+            {
+                await work.Devices.InsertAsync(NewDevice(id));
+            }
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("d1", "mw1", "1.0.0", 5, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("d2", "mw1", "1.0.0", 5, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("d3", "bad", "1.1.0", 6, "a", "healthy", Now));
+            await work.DeviceSoftware.UpsertAsync(new DeviceSoftwareState("d4", "mw0", "0.9.0", 4, "a", "healthy", Now));
+        });
+
+        // mw1 (its rollout completed) is the latest and mw0 (signed, never rolled out) N-1; bad and bad2 are skipped.
+        Assert.Equal((2L, 1L), await DevicesOnLatestAndPreviousAsync());
     }
 
     private static RolloutDefinition Rollout(string id, string releaseId, ReleaseChannel channel) => new(
