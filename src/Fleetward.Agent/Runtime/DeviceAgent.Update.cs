@@ -37,7 +37,8 @@ public sealed partial class DeviceAgent
 
         var instruction = answer.Instruction;
         var running = ports.Slots.Running.Current;
-        var plan = InstructionPlanner.Decide(instruction, record, slotReleases.Get(running), slotReleases.Get(running.Other()), isolation.IsIsolated);
+        var plan = InstructionPlanner.Decide(instruction, record, slotReleases.Get(running), slotReleases.Get(running.Other()), isolation.IsIsolated,
+            tufStore.InstalledSecurityVersion);
         if (plan.Reason is not null)
         {
             Log("info", "update.skipped", $"{instruction.Kind} for rollout {instruction.RolloutId}: {plan.Reason}");

@@ -110,7 +110,8 @@ public abstract class AgentFleetTests(bool postgres) : IAsyncLifetime
             failing.Add(id);
             return HealthResult.Fail("navigation stack crashes at start");
         });
-        var release = await server.PublishAsync(Image("rootfs 2.1.0"), "2.1.0", 2);
+        // Same security version as the factory release: a release raising it could not be rolled back (one-way door).
+        var release = await server.PublishAsync(Image("rootfs 2.1.0"), "2.1.0", 1);
         await server.StartRolloutAsync("r-bad", release, rings: [new RingSpec(20m, 600), new RingSpec(100m, 0)],
             errors: new ErrorThresholdSpec(FailedPercent: 20m, MinimumFinished: 5, Action: "pause"));
 
