@@ -167,10 +167,20 @@ public sealed partial class DeviceAgent
         slotReleases.Set(targetSlot, null);
         InstallStatus status;
         var progress = new PhaseProgress(this, record, reported, cancellationToken);
-        await using (var image = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read))
+        try
         {
+            await using var image = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read);
             status = await NewInstaller(target, progress).InstallAsync(
                 new VerifiedImage(target.Name, image, verified.Info.Length, Convert.FromHexString(sha256)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException refused)
+        {
+            // The installer refuses to start (an unfinished journal, a boot environment not settled): the attempt
+            // fails with its reason instead of ending the agent before it reaches its commands.
+            File.Delete(file);
+            await FinishInstallAsync(progress.Record, new InstallStatus(target.Name, InstallState.Failed, $"install refused: {refused.Message}", ports.Slots.Running.Current),
+                reported, cancellationToken).ConfigureAwait(false);
+            return;
         }
         File.Delete(file);
         if (status.State != InstallState.Failed)

@@ -296,8 +296,10 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             schedule.Succeeded(task, time.GetUtcNow());
             ClearError();
         }
-        catch (Exception error) when (IsTransient(error, cancellationToken))
+        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Anything but a shutdown is logged and backed off: one failing step must not keep the agent from the
+            // others (an isolate or zeroize command waits behind a check-in that keeps throwing).
             var retryAfter = error is DeviceApiException { RetryAfter: { } wait } ? wait : (TimeSpan?)null;
             schedule.Failed(task, time.GetUtcNow(), retryAfter);
             Fail(task.ToString().ToLowerInvariant(), error);

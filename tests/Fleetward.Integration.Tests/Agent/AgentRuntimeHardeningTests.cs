@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using Fleetward.Agent.Runtime;
+using Fleetward.Agent.Slots;
+using Fleetward.Server.Rollouts;
+
+namespace Fleetward.Integration.Tests.Agent;
+
+/// <summary>
+/// Findings of the security review of the agent runtime, each driven through one real agent against the real server:
+/// the agent survives what it cannot carry out, and leaves the boot environment and its records in a state it can trust.
+/// </summary>
+public sealed class AgentRuntimeHardeningTests(AgentEndToEndTests.ServerFixture fixture) : IClassFixture<AgentEndToEndTests.ServerFixture>
+{
+    private readonly AgentFleetServer server = fixture.Server;
+
+    private async Task<VirtualDevice> DeviceAsync(string id, Func<HealthCheckContext, HealthResult>? health = null)
+    {
+        await server.CreateGroupAsync("g-" + id, "m-" + id);
+        return await server.NewDeviceAsync("g-" + id, id, health, model: "m-" + id);
+    }
+
+    private Task<PublishedRelease> PublishAsync(VirtualDevice device, string version, long securityVersion) =>
+        server.PublishAsync(Image($"rootfs {version} for {device.Model}"), version, securityVersion, hardware: device.Model, fileName: device.Model + ".img");
+
+    private Task<RolloutView> RolloutAsync(VirtualDevice device, string id, PublishedRelease release) =>
+        server.StartRolloutAsync(id, release, selection: new SelectionSpec(Model: device.Model));
+
+    private static byte[] Image(string text) => [.. System.Text.Encoding.UTF8.GetBytes(text), .. RandomNumberGenerator.GetBytes(4096)];
+
+    [Fact]
+    public async Task An_install_the_installer_refuses_is_reported_failed_and_the_agent_keeps_running()
+    {
+        await using var device = await DeviceAsync("harden-1");
+        // A trial boot left armed: the installer refuses to start (InvalidOperationException) on every attempt.
+        device.Slots.BootControl.Write(device.Slots.BootControl.Read() with { UpgradeAvailable = true });
+        await RolloutAsync(device, "r-unsettled", await PublishAsync(device, "2.0.0", 2));
+        Assert.True(await device.Agent.EnsureEnrolledAsync(default), device.Agent.Status.LastError);
+
+        await device.Agent.RunDueAsync(default);
+
+        Assert.Equal("failed", device.Agent.Status.LastPhase);
+        Assert.Contains("boot environment is not settled", device.Agent.Status.LastFailureReason);
+        Assert.Equal("failed", Assert.Single(await server.AssignmentsAsync("r-unsettled")).Status);
+    }
+}
