@@ -310,13 +310,20 @@ public sealed partial class DeviceAgent
         await FinishSlotSwitchAsync(record, reported, cancellationToken).ConfigureAwait(false);
     }
 
-    private Task FinishSlotSwitchAsync(UpdateRecord record, List<AssignmentReport> reported, CancellationToken cancellationToken)
+    private async Task FinishSlotSwitchAsync(UpdateRecord record, List<AssignmentReport> reported, CancellationToken cancellationToken)
     {
         var running = Installed();
-        return running.Version == record.RollbackToVersion
-            ? ReportAsync(record with { Phase = AssignmentPhases.RolledBack, Reason = null }, reported, cancellationToken)
-            : ReportAsync(record with { Phase = AssignmentPhases.RollbackFailed, Reason = $"expected {record.RollbackToVersion} after the reboot, running {running.Version ?? "unknown"} on slot {running.Slot}" },
-                reported, cancellationToken);
+        if (running.Version == record.RollbackToVersion)
+        {
+            await ReportAsync(record with { Phase = AssignmentPhases.RolledBack, Reason = null }, reported, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        // The switch did not take: point the boot environment back at the slot that runs, so the next reboot does
+        // not land on the other slot behind the agent's back and the installer finds it settled.
+        var current = ports.Slots.Running.Current;
+        ports.Slots.BootControl.Write(ports.Slots.BootControl.Read() with { Slot = current, UpgradeAvailable = false, BootCount = 0 });
+        await ReportAsync(record with { Phase = AssignmentPhases.RollbackFailed, Reason = $"expected {record.RollbackToVersion} after the reboot, running {running.Version ?? "unknown"} on slot {running.Slot}" },
+            reported, cancellationToken).ConfigureAwait(false);
     }
 
     private SlotInstaller NewInstaller(TargetView target, PhaseProgress progress)

@@ -42,4 +42,27 @@ public sealed class AgentRuntimeHardeningTests(AgentEndToEndTests.ServerFixture 
         Assert.Contains("boot environment is not settled", device.Agent.Status.LastFailureReason);
         Assert.Equal("failed", Assert.Single(await server.AssignmentsAsync("r-unsettled")).Status);
     }
+
+    [Fact]
+    public async Task A_slot_switch_that_did_not_take_points_the_boot_environment_back_at_the_running_slot()
+    {
+        var id = "harden-3";
+        await using (var first = await DeviceAsync(id))
+        {
+            Assert.True(await first.Agent.EnsureEnrolledAsync(default), first.Agent.Status.LastError);
+        }
+        // A roll-back switch journaled, the boot environment already pointing at slot b, but the device came back on a.
+        var state = Path.Combine(server.AgentRoot, id);
+        File.WriteAllText(Path.Combine(state, "agent", "update.json"),
+            """{"kind":"roll-back","rolloutId":"r-gone","attempt":null,"target":null,"rollbackToVersion":"0.9.0","phase":"rebooting","reason":null,"finalReported":false}""");
+        var slots = SimulatedSlotDevice.Open(Path.Combine(state, "slots"));
+        slots.BootControl.Write(slots.BootControl.Read() with { Slot = Slot.B });
+        await using var device = VirtualDevice.Create(server, id, EnrollmentCredential.WithToken("unused"), model: "m-" + id);
+
+        await device.Agent.RunDueAsync(default);
+
+        Assert.Equal("rollback-failed", device.Agent.Status.LastPhase);
+        var environment = device.Slots.BootControl.Read();
+        Assert.Equal((Slot.A, false, 0), (environment.Slot, environment.UpgradeAvailable, environment.BootCount));
+    }
 }
