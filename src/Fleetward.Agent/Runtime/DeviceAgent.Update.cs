@@ -183,7 +183,8 @@ public sealed partial class DeviceAgent
             return;
         }
         File.Delete(file);
-        if (status.State != InstallState.Failed)
+        // An image that failed to install or failed its health check is no rollback target.
+        if (status.State is not (InstallState.Failed or InstallState.RolledBack))
         {
             slotReleases.Set(targetSlot, new SlotRelease(target.Name, target.Version, verified.SecurityVersion, sha256, verified.Info.Length));
         }
@@ -267,7 +268,7 @@ public sealed partial class DeviceAgent
         var progress = new PhaseProgress(this, record, reported, cancellationToken);
         var status = await NewInstaller(target, progress).ResumeAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("install journal vanished while resuming");
-        if (status.State == InstallState.Failed)
+        if (status.State is InstallState.Failed or InstallState.RolledBack)
         {
             slotReleases.Set(journal.Target, null);
         }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Fleetward.Agent.Identity;
 using Fleetward.Agent.Runtime;
 using Fleetward.Agent.Slots;
 using Fleetward.Server.Rollouts;
@@ -64,5 +65,19 @@ public sealed class AgentRuntimeHardeningTests(AgentEndToEndTests.ServerFixture 
         Assert.Equal("rollback-failed", device.Agent.Status.LastPhase);
         var environment = device.Slots.BootControl.Read();
         Assert.Equal((Slot.A, false, 0), (environment.Slot, environment.UpgradeAvailable, environment.BootCount));
+    }
+
+    [Fact]
+    public async Task An_image_that_failed_its_health_check_is_no_rollback_target()
+    {
+        await using var device = await DeviceAsync("harden-4", _ => HealthResult.Fail("motor controller does not answer"));
+        await RolloutAsync(device, "r-unhealthy", await PublishAsync(device, "2.0.0", 1));
+
+        var outcome = await device.Agent.CheckInAsync(default);
+
+        Assert.Equal("rolled-back", outcome.Reported[^1].Phase);
+        var releases = new SlotReleaseFile(Path.Combine(device.State, "agent", "slot-releases.json"));
+        Assert.Equal("1.0.0", releases.Get(Slot.A)?.Version);
+        Assert.Null(releases.Get(Slot.B));
     }
 }
