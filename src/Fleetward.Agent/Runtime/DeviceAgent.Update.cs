@@ -159,6 +159,12 @@ public sealed partial class DeviceAgent
             return;
         }
 
+        if (ports.Slots.Journal.Load() is { IsFinished: true })
+        {
+            // An earlier attempt's finished journal (the same release on a retry) must not pass for this attempt's when
+            // the power fails after "installing" is recorded and before the installer writes its own journal.
+            ports.Slots.Journal.Clear();
+        }
         record = await ReportAsync(record with { Phase = AssignmentPhases.Downloaded }, reported, cancellationToken).ConfigureAwait(false);
         record = await ReportAsync(record with { Phase = AssignmentPhases.Installing }, reported, cancellationToken).ConfigureAwait(false);
         var targetSlot = ports.Slots.Running.Current.Other();

@@ -80,4 +80,43 @@ public sealed class AgentRuntimeHardeningTests(AgentEndToEndTests.ServerFixture 
         Assert.Equal("1.0.0", releases.Get(Slot.A)?.Version);
         Assert.Null(releases.Get(Slot.B));
     }
+
+    [Fact]
+    public async Task A_finished_journal_of_an_earlier_attempt_is_not_trusted_after_a_power_loss()
+    {
+        var id = "harden-5";
+        await using (var first = await DeviceAsync(id))
+        {
+            Assert.True(await first.Agent.EnsureEnrolledAsync(default), first.Agent.Status.LastError);
+        }
+        var model = "m-" + id;
+        var release = await server.PublishAsync(Image($"rootfs 2.0.0 for {model}"), "2.0.0", 2, hardware: model, fileName: model + ".img");
+        var slots = SimulatedSlotDevice.Open(Path.Combine(server.AgentRoot, id, "slots"));
+        // An earlier attempt at the same release finished (its journal says succeeded into slot b).
+        slots.Journal.Save(new InstallJournal(release.Id, Slot.B, Slot.A, release.Image.Length, release.Sha256, InstallPhase.Succeeded, null));
+        await server.StartRolloutAsync("r-power", release, selection: new SelectionSpec(Model: model));
+        using var powerLoss = new CancellationTokenSource();
+        await using (var cut = Agent(id, slots, entry =>
+        {
+            if (entry.Event == "update.phase" && entry.Message.EndsWith(": installing", StringComparison.Ordinal))
+            {
+                powerLoss.Cancel();
+            }
+        }))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cut.CheckInAsync(powerLoss.Token));
+        }
+
+        await using var restarted = Agent(id, slots, null);
+        var outcome = await restarted.CheckInAsync(default);
+
+        Assert.Equal("failed", outcome.Reported[0].Phase);
+        Assert.Contains("interrupted before the image reached the inactive slot", outcome.Reported[0].FailureReason);
+        Assert.Equal(("1.0.0", 1L), (restarted.Status.Installed.Version, restarted.Status.SecurityVersionFloor));
+    }
+
+    private DeviceAgent Agent(string id, SimulatedSlotDevice slots, Action<AgentLogEntry>? log) =>
+        new(new DeviceAgentOptions(server.DeviceUrl, id, Path.Combine(server.AgentRoot, id, "agent"), server.FleetRoot, EnrollmentCredential.WithToken("unused"), "m-" + id,
+                server.TufRoot, new FactoryRelease(AgentFleetServer.FactoryVersion, AgentFleetServer.FactorySecurityVersion)),
+            new DeviceAgentPorts(server.Clock, new Random(5), new SyntheticSnapshots(server.Clock, 5), AgentSlots.Simulated(slots)) { Log = log });
 }
