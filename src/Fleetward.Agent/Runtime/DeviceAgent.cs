@@ -91,8 +91,10 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         if (!slotReleases.Exists)
         {
             // First start: the running slot holds what the factory flashed, and nothing older may ever be installed.
-            slotReleases.Set(ports.Slots.Running.Current, new SlotRelease(options.Factory.ReleaseId, options.Factory.Version, options.Factory.SecurityVersion));
+            // The floor rises first (idempotent): the slot file marks the first start as done, so a power loss between
+            // the two must not leave a device whose floor was never raised.
             tufStore.RaiseInstalledSecurityVersion(options.Factory.SecurityVersion);
+            slotReleases.Set(ports.Slots.Running.Current, new SlotRelease(options.Factory.ReleaseId, options.Factory.Version, options.Factory.SecurityVersion));
         }
         if (tufStore.Read(TufRoles.Root) is null)
         {
