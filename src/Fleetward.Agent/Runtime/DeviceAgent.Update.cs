@@ -213,8 +213,12 @@ public sealed partial class DeviceAgent
         {
             return $"the signed target {verified.Path} has security version {verified.SecurityVersion}, the server named {named.SecurityVersion}";
         }
-        if (custom?["hardware_ids"] is JsonArray hardware && hardware.Count > 0
-            && !hardware.Any(h => h is JsonValue value && value.TryGetValue<string>(out var id) && id == hardwareModel))
+        // Fail closed: a target that names no hardware is for none, not for every model.
+        if (custom?["hardware_ids"] is not JsonArray hardware || hardware.Count == 0)
+        {
+            return $"the signed target {verified.Path} names no hardware_ids";
+        }
+        if (!hardware.Any(h => h is JsonValue value && value.TryGetValue<string>(out var id) && id == hardwareModel))
         {
             return $"the signed target {verified.Path} is not for hardware {hardwareModel}";
         }
