@@ -267,13 +267,40 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             if (next == DateTimeOffset.MaxValue)
             {
                 Log("info", "agent.reboot", "waiting for the reboot that continues the install");
-                await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(RebootWait, time, cancellationToken).ConfigureAwait(false);
+                await GiveUpOnRebootAsync(cancellationToken).ConfigureAwait(false);
+                continue;
             }
             var wait = next - time.GetUtcNow();
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// How long the loop waits for a reboot it asked for: a reboot that never comes must not leave the device deaf to
+    /// commands (isolate, zeroize) forever.
+    /// </summary>
+    public static readonly TimeSpan RebootWait = TimeSpan.FromMinutes(10);
+
+    /// <summary>The reboot did not come: carry on, and let the next check-in finish the update from the journal's facts.</summary>
+    private async Task GiveUpOnRebootAsync(CancellationToken cancellationToken)
+    {
+        await steps.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (rebootPending)
+            {
+                Log("warning", "agent.reboot-missing", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no reboot within {RebootWait.TotalMinutes:0} minutes; resuming normal work"));
+                rebootPending = false;
+                resumed = false;
+            }
+        }
+        finally
+        {
+            steps.Release();
         }
     }
 
