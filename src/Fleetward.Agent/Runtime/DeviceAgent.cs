@@ -69,6 +69,12 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         {
             throw new ArgumentException($"{nameof(options.DeviceId)}: '{options.DeviceId}' must be 1-128 characters of A-Z a-z 0-9 . _ : -", nameof(options));
         }
+        if (options.ProductionDevice && options.CommandKey is null)
+        {
+            // Trust on first use would let whoever answers the first enrollment pin its own key for isolate and zeroize.
+            throw new ArgumentException($"{nameof(options.CommandKey)}: a production device must be provisioned with the server command key; "
+                + "fetching it on first use is allowed on development devices only", nameof(options));
+        }
         this.options = options;
         this.ports = ports;
         time = ports.Time;

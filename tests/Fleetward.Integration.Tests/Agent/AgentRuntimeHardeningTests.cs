@@ -119,4 +119,19 @@ public sealed class AgentRuntimeHardeningTests(AgentEndToEndTests.ServerFixture 
         new(new DeviceAgentOptions(server.DeviceUrl, id, Path.Combine(server.AgentRoot, id, "agent"), server.FleetRoot, EnrollmentCredential.WithToken("unused"), "m-" + id,
                 server.TufRoot, new FactoryRelease(AgentFleetServer.FactoryVersion, AgentFleetServer.FactorySecurityVersion)),
             new DeviceAgentPorts(server.Clock, new Random(5), new SyntheticSnapshots(server.Clock, 5), AgentSlots.Simulated(slots)) { Log = log });
+
+    [Fact]
+    public void A_production_device_without_a_provisioned_command_key_refuses_to_start()
+    {
+        var state = Path.Combine(server.AgentRoot, "harden-11");
+        var slots = SimulatedSlotDevice.Create(Path.Combine(state, "slots"), VirtualDevice.FactoryImage);
+        var options = new DeviceAgentOptions(server.DeviceUrl, "harden-11", Path.Combine(state, "agent"), server.FleetRoot, EnrollmentCredential.WithToken("unused"),
+            AgentFleetServer.Model, server.TufRoot, new FactoryRelease(AgentFleetServer.FactoryVersion, AgentFleetServer.FactorySecurityVersion)) { ProductionDevice = true };
+
+        var refused = Assert.Throws<ArgumentException>(() => new DeviceAgent(options,
+            new DeviceAgentPorts(server.Clock, new Random(11), new SyntheticSnapshots(server.Clock, 11), AgentSlots.Simulated(slots))));
+
+        Assert.Contains("CommandKey", refused.Message);
+        Assert.Contains("production device", refused.Message);
+    }
 }
