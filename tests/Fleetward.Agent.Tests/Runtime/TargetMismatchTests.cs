@@ -12,7 +12,7 @@ public sealed class TargetMismatchTests
 
     private static TufTarget Signed(JsonNode? hardwareIds)
     {
-        var custom = new JsonObject { ["version"] = "2.0.0", ["security_version"] = 2 };
+        var custom = new JsonObject { ["version"] = "2.0.0", ["security_version"] = 2L };
         if (hardwareIds is not null)
         {
             custom["hardware_ids"] = hardwareIds;
