@@ -83,7 +83,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         keys = ports.Keys ?? new FileDeviceKeyStore(Path.Combine(identityDirectory, "device.key"));
         enroller = new Enroller(new EnrollerOptions(options.Server, options.DeviceId, identityDirectory, options.FleetRoot, keys), options.Enrollment, time, ports.Random);
         isolation = new IsolationFlag(Path.Combine(state, "isolated"));
-        zeroizer = new KeyZeroizer(identityDirectory);
+        zeroizer = new KeyZeroizer(identityDirectory, keys is Pkcs11DeviceKeyStore ? "a PKCS#11 token" : null);
         nonces = new FileCommandNonceStore(Path.Combine(state, "command-nonces"));
         slotReleases = new SlotReleaseFile(Path.Combine(state, "slot-releases.json"));
         updateRecords = new UpdateRecordFile(Path.Combine(state, "update.json"));
