@@ -311,7 +311,9 @@ public sealed partial class DeviceAgent
         }
         // Journaled before the boot environment changes, so a restart finishes the switch from facts.
         updateRecords.Save(record);
-        ports.Slots.BootControl.Write(environment with { Slot = other, UpgradeAvailable = false, BootCount = 0 });
+        // A trial boot, like an install's: a slot that does not come up falls back on its own, and the health check
+        // decides before the switch is committed.
+        ports.Slots.BootControl.Write(environment with { Slot = other, UpgradeAvailable = true, BootCount = 0 });
         Log("info", "update.rollback", $"booting slot {other.ToName()} ({release.Version}) for rollout {record.RolloutId}");
         if (await ports.Slots.Reboot.RebootAsync(cancellationToken).ConfigureAwait(false) == RebootOutcome.Pending)
         {
@@ -324,14 +326,35 @@ public sealed partial class DeviceAgent
     private async Task FinishSlotSwitchAsync(UpdateRecord record, List<AssignmentReport> reported, CancellationToken cancellationToken)
     {
         var running = Installed();
+        var current = ports.Slots.Running.Current;
         if (running.Version == record.RollbackToVersion)
         {
+            var environment = ports.Slots.BootControl.Read();
+            if (environment.UpgradeAvailable)
+            {
+                var release = slotReleases.Get(current)!;
+                var health = await HealthCheckFor(new TargetView(release.ReleaseId ?? "", release.Version, release.SecurityVersion, ""))
+                    .CheckAsync(cancellationToken).ConfigureAwait(false);
+                if (!health.Healthy)
+                {
+                    // The previous image does not come up healthy: no rollback target any more; back to the slot we came from.
+                    slotReleases.Set(current, null);
+                    ports.Slots.BootControl.Write(environment with { Slot = current.Other(), UpgradeAvailable = false, BootCount = 0 });
+                    await ReportAsync(record with { Phase = AssignmentPhases.RollbackFailed, Reason = Shorten($"{release.Version} failed its health check: {health.Reason}") },
+                        reported, cancellationToken).ConfigureAwait(false);
+                    if (await ports.Slots.Reboot.RebootAsync(cancellationToken).ConfigureAwait(false) == RebootOutcome.Pending)
+                    {
+                        rebootPending = true;
+                    }
+                    return;
+                }
+                ports.Slots.BootControl.Write(environment with { UpgradeAvailable = false, BootCount = 0 });
+            }
             await ReportAsync(record with { Phase = AssignmentPhases.RolledBack, Reason = null }, reported, cancellationToken).ConfigureAwait(false);
             return;
         }
         // The switch did not take: point the boot environment back at the slot that runs, so the next reboot does
         // not land on the other slot behind the agent's back and the installer finds it settled.
-        var current = ports.Slots.Running.Current;
         ports.Slots.BootControl.Write(ports.Slots.BootControl.Read() with { Slot = current, UpgradeAvailable = false, BootCount = 0 });
         await ReportAsync(record with { Phase = AssignmentPhases.RollbackFailed, Reason = $"expected {record.RollbackToVersion} after the reboot, running {running.Version ?? "unknown"} on slot {running.Slot}" },
             reported, cancellationToken).ConfigureAwait(false);
@@ -339,12 +362,14 @@ public sealed partial class DeviceAgent
 
     private SlotInstaller NewInstaller(TargetView target, PhaseProgress progress)
     {
-        var check = ports.HealthCheck?.Invoke(new HealthCheckContext(target, ServerReachableAsync))
-            ?? new AgentHealthCheck(ServerReachableAsync, [], TimeSpan.FromSeconds(10));
         var slots = ports.Slots;
-        return new SlotInstaller(slots.Devices, slots.BootControl, slots.Running, new ReportingReboot(slots.Reboot, progress), new ReportingHealthCheck(check, progress),
-            slots.Journal, slots.Options);
+        return new SlotInstaller(slots.Devices, slots.BootControl, slots.Running, new ReportingReboot(slots.Reboot, progress),
+            new ReportingHealthCheck(HealthCheckFor(target), progress), slots.Journal, slots.Options);
     }
+
+    private IHealthCheck HealthCheckFor(TargetView target) =>
+        ports.HealthCheck?.Invoke(new HealthCheckContext(target, ServerReachableAsync))
+            ?? new AgentHealthCheck(ServerReachableAsync, [], TimeSpan.FromSeconds(10));
 
     /// <summary>The default health check's probe: one mutual-TLS request the server answers only to an accepted device.</summary>
     private async Task<bool> ServerReachableAsync(CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Fleetward.Agent.Identity;
 using Fleetward.Agent.Runtime;
@@ -133,5 +134,24 @@ public sealed class AgentRuntimeHardeningTests(AgentEndToEndTests.ServerFixture 
 
         Assert.Contains("CommandKey", refused.Message);
         Assert.Contains("production device", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_roll_back_boots_the_old_slot_on_trial_and_returns_when_it_fails_its_health_check()
+    {
+        await using var device = await DeviceAsync("harden-4b", context =>
+            context.Target.Version == "1.0.0" ? HealthResult.Fail("the old image lost its calibration") : HealthResult.Pass);
+        await RolloutAsync(device, "r-trial", await PublishAsync(device, "2.0.0", 1));
+        Assert.Equal("succeeded", (await device.Agent.CheckInAsync(default)).Reported[^1].Phase);
+        await AgentFleetServer.EnsureAsync(await server.Operator.PostAsJsonAsync("rollouts/r-trial/abort", new { }));
+
+        var outcome = await device.Agent.CheckInAsync(default);
+
+        Assert.Equal("rollback-failed", outcome.Reported[^1].Phase);
+        Assert.Contains("the old image lost its calibration", outcome.Reported[^1].FailureReason);
+        Assert.Equal(("2.0.0", "b"), (outcome.Installed.Version, outcome.Installed.Slot));
+        var environment = device.Slots.BootControl.Read();
+        Assert.Equal((Slot.B, false), (environment.Slot, environment.UpgradeAvailable));
+        Assert.Null(new SlotReleaseFile(Path.Combine(device.State, "agent", "slot-releases.json")).Get(Slot.A));
     }
 }
