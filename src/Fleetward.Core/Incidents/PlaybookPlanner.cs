@@ -178,9 +178,6 @@ public static class PlaybookPlanner
                 // The command goes first: once credentials are revoked the device cannot fetch it.
                 effects.Add(new SendDeviceCommandEffect(deviceId, DeviceCommandKind.Zeroize));
                 effects.Add(new RevokeDeviceCredentialsEffect(deviceId));
-                // A zeroized device can come back only through its factory identity: it stays quarantined until an
-                // operator releases it (the lifecycle machine applies this; an already quarantined device stays so).
-                effects.Add(new SetDeviceStateEffect(deviceId, DeviceLifecycleState.Quarantined));
                 break;
             case ResponseAction.ReleaseFromQuarantine:
                 effects.Add(new SetDeviceStateEffect(deviceId, DeviceLifecycleState.Active));

@@ -112,14 +112,6 @@ public sealed class PlaybookPlannerTests
     }
 
     [Fact]
-    public void Zeroize_also_quarantines_the_device_so_it_cannot_come_back_through_its_factory_identity_unreviewed()
-    {
-        var decision = PlaybookPlanner.PlanOperatorAction(ResponseAction.Zeroize, "dev-1", null, DeviceLifecycleState.Active, "bob", "stolen", Now);
-
-        Assert.Contains(new SetDeviceStateEffect("dev-1", DeviceLifecycleState.Quarantined), decision.Response!.Effects);
-    }
-
-    [Fact]
     public void Operator_action_on_the_wrong_device_is_refused()
     {
         var d = PlaybookPlanner.PlanOperatorAction(ResponseAction.Quarantine, "dev-9", Mirai(), DeviceLifecycleState.Active, "alice", null, Now);
