@@ -141,10 +141,9 @@ public sealed class AgentRuntimeHardeningTests(AgentEndToEndTests.ServerFixture 
     {
         await using var device = await DeviceAsync("harden-4b", context =>
             context.Target.Version == "1.0.0" ? HealthResult.Fail("the old image lost its calibration") : HealthResult.Pass);
-        // A second device of the model that never checks in keeps the rollout open, so it can still be aborted.
-        await using var idle = await server.NewDeviceAsync("g-harden-4b", "harden-4b-idle", model: "m-harden-4b");
-        Assert.True(await idle.Agent.EnsureEnrolledAsync(default), idle.Agent.Status.LastError);
-        await RolloutAsync(device, "r-trial", await PublishAsync(device, "2.0.0", 1));
+        // The ring soaks for an hour (the test's clock stands still), so the rollout is still open when it is aborted.
+        await server.StartRolloutAsync("r-trial", await PublishAsync(device, "2.0.0", 1), rings: [new RingSpec(100m, MinimumSoakSeconds: 3600)],
+            selection: new SelectionSpec(Model: device.Model));
         Assert.Equal("succeeded", (await device.Agent.CheckInAsync(default)).Reported[^1].Phase);
         await AgentFleetServer.EnsureAsync(await server.Operator.PostAsJsonAsync("rollouts/r-trial/abort", new { }));
 
