@@ -169,14 +169,35 @@ public sealed class FleetSimulator : IAsyncDisposable
         }
 
         var simulator = new FleetSimulator(options, time, robots, [.. factories.Values], progress);
-        // Stagger the first runs over one check-in interval, so the fleet does not arrive at once.
-        var noise = new SimulationNoise(options.Seed);
-        foreach (var robot in robots)
-        {
-            robot.ScheduleFirst(now + TimeSpan.FromTicks((long)(options.Intervals.CheckIn.Ticks * noise.Uniform(robot.Body.Index, -1, 91))), options.TelemetrySampleInterval);
-            simulator._due.Enqueue(robot, robot.NextDue);
-        }
+        simulator.StaggerFirstRuns(now);
         return simulator;
+    }
+
+    /// <summary>
+    /// Spreads the robots' first runs over one check-in interval from <paramref name="from"/>, so the fleet does not
+    /// arrive at once; done again when the first run starts later than that (after a long enrollment).
+    /// </summary>
+    private void StaggerFirstRuns(DateTimeOffset from)
+    {
+        var noise = new SimulationNoise(_options.Seed);
+        _due.Clear();
+        foreach (var robot in _robots)
+        {
+            robot.ScheduleFirst(from + TimeSpan.FromTicks((long)(_options.Intervals.CheckIn.Ticks * noise.Uniform(robot.Body.Index, -1, 91))), _options.TelemetrySampleInterval);
+            _due.Enqueue(robot, robot.NextDue);
+        }
+        _firstRunsFrom = from;
+    }
+
+    private DateTimeOffset _firstRunsFrom;
+    private bool _running;
+
+    /// <summary>The first run of the fleet starts its schedule now if its planned start has long passed.</summary>
+    private void BeginRunning(DateTimeOffset now)
+    {
+        if (_running) return;
+        _running = true;
+        if (now - _firstRunsFrom > _options.Intervals.CheckIn) StaggerFirstRuns(now);
     }
 
     /// <summary>Enrolls every robot now (bounded concurrency); returns how many hold a certificate afterwards.</summary>
@@ -221,6 +242,7 @@ public sealed class FleetSimulator : IAsyncDisposable
     /// <summary>Runs the fleet in real time (waiting on <see cref="Time"/>) until <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        BeginRunning(_time.GetUtcNow());
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -242,6 +264,7 @@ public sealed class FleetSimulator : IAsyncDisposable
     public async Task RunForAsync(SimulationClock clock, TimeSpan duration, CancellationToken cancellationToken)
     {
         if (!ReferenceEquals(clock, _time)) throw new ArgumentException("The fleet must have been created with this clock.", nameof(clock));
+        BeginRunning(clock.GetUtcNow());
         var end = clock.GetUtcNow() + duration;
         while (true)
         {

@@ -68,7 +68,8 @@ public sealed class VirtualRobot : IAsyncDisposable
             if (sampleInterval is { } every && now >= _sampleDue)
             {
                 await Agent.SampleTelemetryAsync(cancellationToken).ConfigureAwait(false);
-                _sampleDue = now + every;
+                // Keep the cadence (a run a little late does not shift every later sample); a robot far behind skips ahead.
+                _sampleDue = _sampleDue + every > now ? _sampleDue + every : now + every;
             }
             if (now >= _agentDue)
             {
@@ -99,13 +100,14 @@ public sealed class VirtualRobot : IAsyncDisposable
             _progress.CountCheckIn();
             if (before?.LastCheckInAt is null) Raise(FleetEventKind.FirstCheckIn);
         }
-        if (status.LastPhase != before?.LastPhase)
+        // An install runs to its end inside one check-in, so a new install instruction is the start.
+        var newInstall = status.LastInstruction is { Kind: "install" } install
+            && (before?.LastInstruction?.Kind != "install" || before.LastInstruction.RolloutId != install.RolloutId || before.LastInstruction.Attempt != install.Attempt);
+        if (newInstall) Raise(FleetEventKind.InstallStarted, status.LastInstruction!.Target?.Version);
+        if (status.LastPhase != before?.LastPhase || newInstall)
         {
             switch (status.LastPhase)
             {
-                case "downloading" when !IsInstalling(before?.LastPhase):
-                    Raise(FleetEventKind.InstallStarted, status.LastInstruction?.Target?.Version);
-                    break;
                 case "succeeded":
                     Raise(FleetEventKind.InstallSucceeded, status.Installed.Version);
                     break;

@@ -179,16 +179,15 @@ public sealed partial class DeviceAgent
             status = await NewInstaller(target, progress).InstallAsync(
                 new VerifiedImage(target.Name, image, verified.Info.Length, Convert.FromHexString(sha256)), cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidOperationException refused)
+        catch (Exception error) when (error is InvalidOperationException or IOException or FormatException or UnauthorizedAccessException)
         {
-            // The installer refuses to start (an unfinished journal, a boot environment not settled): the attempt
-            // fails with its reason instead of ending the agent before it reaches its commands.
-            File.Delete(file);
-            await FinishInstallAsync(progress.Record, new InstallStatus(target.Name, InstallState.Failed, $"install refused: {refused.Message}", ports.Slots.Running.Current),
-                reported, cancellationToken).ConfigureAwait(false);
-            return;
+            // The installer refused to start (unsettled boot environment, unreadable journal): nothing was committed.
+            status = new InstallStatus(target.Name, InstallState.Failed, $"install could not run: {error.Message}", ports.Slots.Running.Current);
         }
-        File.Delete(file);
+        finally
+        {
+            File.Delete(file);
+        }
         // An image that failed to install or failed its health check is no rollback target.
         if (status.State is not (InstallState.Failed or InstallState.RolledBack))
         {

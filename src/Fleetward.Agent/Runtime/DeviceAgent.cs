@@ -75,7 +75,9 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             throw new ArgumentException($"{nameof(options.CommandKey)}: a production device must be provisioned with the server command key; "
                 + "fetching it on first use is allowed on development devices only", nameof(options));
         }
-        this.options = options;
+        // Relative paths (device/v1/..., tuf/...) resolve below the server's base path only when it ends in a slash.
+        this.options = options.Server.AbsoluteUri.EndsWith('/') ? options : options with { Server = new Uri(options.Server.AbsoluteUri + "/") };
+        options = this.options;
         this.ports = ports;
         time = ports.Time;
         var state = Directory.CreateDirectory(options.StateDirectory).FullName;
@@ -243,18 +245,11 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             }
             await RunTaskAsync(AgentTask.CheckIn, CheckInStepAsync, cancellationToken).ConfigureAwait(false);
             await RunTaskAsync(AgentTask.Commands, CommandsStepAsync, cancellationToken).ConfigureAwait(false);
-            if (schedule.IsDue(AgentTask.Telemetry, time.GetUtcNow()))
+            await RunTaskAsync(AgentTask.Telemetry, async token =>
             {
-                var (outcome, retryAfter) = await TelemetryStepAsync(cancellationToken).ConfigureAwait(false);
-                if (outcome.Error is null)
-                {
-                    schedule.Succeeded(AgentTask.Telemetry, time.GetUtcNow());
-                }
-                else
-                {
-                    schedule.Failed(AgentTask.Telemetry, time.GetUtcNow(), retryAfter);
-                }
-            }
+                var (outcome, retryAfter) = await TelemetryStepAsync(token).ConfigureAwait(false);
+                return outcome.Error is null ? outcome : throw new TelemetryNotDeliveredException(outcome.Error, retryAfter);
+            }, cancellationToken).ConfigureAwait(false);
             return rebootPending ? DateTimeOffset.MaxValue : schedule.NextDue;
         }
         finally
@@ -333,10 +328,18 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
         catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // Anything but a shutdown is logged and backed off: one failing step must not keep the agent from the
-            // others (an isolate or zeroize command waits behind a check-in that keeps throwing).
-            var retryAfter = error is DeviceApiException { RetryAfter: { } wait } ? wait : (TimeSpan?)null;
+            // The loop of a device must outlive any one failure: every failure is logged and backed off, none is fatal.
+            var retryAfter = error switch
+            {
+                DeviceApiException { RetryAfter: { } wait } => wait,
+                TelemetryNotDeliveredException { RetryAfter: { } wait } => wait,
+                _ => (TimeSpan?)null,
+            };
             schedule.Failed(task, time.GetUtcNow(), retryAfter);
+            if (error is TelemetryNotDeliveredException)
+            {
+                return;
+            }
             Fail(task.ToString().ToLowerInvariant(), error);
             if (error is DeviceApiException { Code: "device-unauthenticated" })
             {
@@ -377,8 +380,9 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             }
             return true;
         }
-        catch (Exception error) when (error is EstRefusedException || IsTransient(error, cancellationToken))
+        catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Refusals, an unreachable server, an unreadable key: the schedule retries with backoff, the loop goes on.
             Fail("enrollment", error);
             return false;
         }
@@ -457,8 +461,19 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             new CommandResponders(isolation, zeroizer, new CredentialRotation(this), ports.Attestation ?? Unavailable.Instance, ports.Forensics ?? Unavailable.Instance));
     }
 
-    private void BufferSample()
+    /// <summary>Samples once and buffers the report; returns why not when the snapshot could not be read (already logged).</summary>
+    private string? BufferSample()
     {
+        SystemSnapshot snapshot;
+        try
+        {
+            snapshot = ports.Snapshots.Collect();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
+        {
+            Fail("telemetry", error);
+            return $"collecting the snapshot failed: {error.Message}";
+        }
         List<AgentFailure> integrity;
         List<AgentFailure> install;
         lock (statusLock)
@@ -468,13 +483,16 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             integrityFailures.Clear();
             installFailures.Clear();
         }
-        var report = telemetryMapper.Map(ports.Snapshots.Collect(), integrity, install);
-        telemetryBuffer.Append(TelemetryCodec.Encode(report));
+        telemetryBuffer.Append(TelemetryCodec.Encode(telemetryMapper.Map(snapshot, integrity, install)));
+        return null;
     }
 
     private async Task<(TelemetryOutcome Outcome, TimeSpan? RetryAfter)> TelemetryStepAsync(CancellationToken cancellationToken)
     {
-        BufferSample();
+        if (BufferSample() is { } sampleError)
+        {
+            return (new TelemetryOutcome(0, sampleError), null);
+        }
         if (api is null && !await EnrollStepAsync(cancellationToken).ConfigureAwait(false))
         {
             return (new TelemetryOutcome(0, "not enrolled: the report stays buffered"), null);
@@ -533,9 +551,10 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             }
             results.Add(new CommandResult(view.Id, view.Kind, outcome));
             Log(outcome.Kind == CommandOutcomeKind.Executed ? "info" : "warning", "commands.outcome", $"{view.Kind} {view.Id}: {status}: {detail}");
-            if (outcome.Kind == CommandOutcomeKind.Executed)
+            if (outcome.Kind == CommandOutcomeKind.Executed && AfterCommand(outcome.Type))
             {
-                AfterCommand(outcome.Type);
+                // The identity changed under this connection: the rest of the batch is fetched again with the new one.
+                break;
             }
         }
         return results;
@@ -559,20 +578,23 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         return await commandHandler.HandleAsync(envelope, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Effects that must wait until the outcome was reported with the old identity.</summary>
-    private void AfterCommand(string? type)
+    /// <summary>Effects that must wait until the outcome was reported with the old identity; true when the identity changed.</summary>
+    private bool AfterCommand(string? type)
     {
         if (type == CommandType.Zeroize.ToName())
         {
             // The key files are gone; the certificate without its key is useless: only the bootstrap credential remains.
             DropIdentity(deleteCertificate: true);
             schedule.DueNow(AgentTask.Enroll, time.GetUtcNow());
+            return true;
         }
-        else if (type == CommandType.RotateCredentials.ToName() && rotatedCertificate is { } rotated)
+        if (type == CommandType.RotateCredentials.ToName() && rotatedCertificate is { } rotated)
         {
             rotatedCertificate = null;
             UseCertificate(rotated);
+            return true;
         }
+        return false;
     }
 
     /// <summary>Re-enrolls with a new key (RFC 7030 4.2.2); a server that already revoked the old certificate gets a fresh enrollment instead.</summary>
@@ -617,6 +639,12 @@ public sealed partial class DeviceAgent : IAsyncDisposable
 
     private void Log(string level, string @event, string message, string? error = null) =>
         ports.Log?.Invoke(new AgentLogEntry(time.GetUtcNow(), level, @event, message, error));
+
+    /// <summary>A telemetry round that ended with reports still buffered (already logged), for the schedule's backoff.</summary>
+    private sealed class TelemetryNotDeliveredException(string message, TimeSpan? retryAfter) : Exception(message)
+    {
+        public TimeSpan? RetryAfter { get; } = retryAfter;
+    }
 
     private sealed class CredentialRotation(DeviceAgent agent) : ICredentialRotation
     {

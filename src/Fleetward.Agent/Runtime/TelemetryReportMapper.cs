@@ -46,15 +46,21 @@ public sealed class TelemetryReportMapper(string deviceId, string sequenceFile, 
             TcpConnections = snapshot.EstablishedConnections
                 .Where(c => c.Remote.Port is > 0 and <= 65535)
                 .Take(TelemetryLimits.MaxTcpConnections)
-                .Select(c => new TcpConnection { RemoteAddress = c.Remote.Address.ToString(), RemotePort = c.Remote.Port })
+                .Select(c => new TcpConnection
+                {
+                    RemoteAddress = c.Remote.Address.ToString(),
+                    RemotePort = c.Remote.Port,
+                    State = c.State == SocketEntry.TcpSynSent ? TcpConnectionState.SynSent : TcpConnectionState.Established,
+                })
                 .ToList(),
             Listeners = snapshot.Listeners
                 .Where(l => l.Local.Port is > 0 and <= 65535)
                 // The same port bound on IPv4 and IPv6 is one listener to an operator.
-                .Select(l => (Protocol: l.Protocol == Telemetry.TransportProtocol.Tcp ? CoreTransport.Tcp : CoreTransport.Udp, l.Local.Port))
-                .Distinct()
+                .Select(l => (Protocol: l.Protocol == Telemetry.TransportProtocol.Tcp ? CoreTransport.Tcp : CoreTransport.Udp, l.Local.Port,
+                    Owner: snapshot.Processes.SocketOwners.GetValueOrDefault(l.Inode)))
+                .DistinctBy(l => (l.Protocol, l.Port))
                 .Take(TelemetryLimits.MaxListeners)
-                .Select(l => new ListeningSocket { Protocol = l.Protocol, Port = l.Port })
+                .Select(l => new ListeningSocket { Protocol = l.Protocol, Port = l.Port, Pid = l.Owner?.Pid, ProcessName = l.Owner?.Name })
                 .ToList(),
             ProcessCount = snapshot.Processes.ProcessCount,
             DeletedExecutables = snapshot.Processes.DeletedExecutables

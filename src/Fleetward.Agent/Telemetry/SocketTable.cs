@@ -23,7 +23,13 @@ public sealed record SocketEntry(TransportProtocol Protocol, IPEndPoint Local, I
     /// <summary>TCP_LISTEN.</summary>
     public const int TcpListen = 0x0A;
 
+    /// <summary>TCP_SYN_SENT: an outgoing connection not answered yet; a scanner leaves many of these.</summary>
+    public const int TcpSynSent = 0x02;
+
     public bool IsEstablishedTcp => Protocol == TransportProtocol.Tcp && State == TcpEstablished;
+
+    /// <summary>A TCP socket with a remote peer: established, or still trying to reach it.</summary>
+    public bool IsConnectedOrConnectingTcp => Protocol == TransportProtocol.Tcp && State is TcpEstablished or TcpSynSent;
 
     /// <summary>A TCP socket in LISTEN, or a bound UDP socket with no connected peer (it receives from anyone).</summary>
     public bool IsListening => Protocol == TransportProtocol.Tcp

@@ -34,14 +34,15 @@ public sealed class TelemetryCollector(
         sockets.AddRange(ReadSockets("udp", TransportProtocol.Udp));
         sockets.AddRange(ReadSockets("udp6", TransportProtocol.Udp));
 
+        var listeners = sockets.Where(s => s.IsListening).ToList();
         return new SystemSnapshot(
             clock.GetUtcNow(),
             usage,
             MemoryInfo.Parse(ReadProc("meminfo")),
             InterfaceCounters.Parse(ReadProc(Path.Combine("net", "dev"))),
-            sockets.Where(s => s.IsEstablishedTcp).ToList(),
-            sockets.Where(s => s.IsListening).ToList(),
-            ProcessScan.Scan(options.ProcRoot),
+            sockets.Where(s => s.IsConnectedOrConnectingTcp).ToList(),
+            listeners,
+            ProcessScan.Scan(options.ProcRoot, listeners.Select(l => l.Inode).Where(i => i != 0).ToHashSet()),
             ParseUptime(ReadProc("uptime")),
             rebootCounter.Observe(),
             ReadTemperature(),

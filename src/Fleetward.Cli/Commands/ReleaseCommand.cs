@@ -56,12 +56,8 @@ public static class ReleaseCommand
             }
             using var client = new OperatorApiClient(api.Connection(parse));
             await using var artifact = File.OpenRead(path);
-            var content = new StreamContent(artifact);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            var uploaded = JsonSerializer.Deserialize<ReleaseEndpoints.ArtifactView>(
-                await client.SendBytesAsync(HttpMethod.Post, "api/v1/releases/artifacts", content, cancellationToken), JsonBody.Options)!;
-            var body = await client.SendAsync(HttpMethod.Post, "api/v1/releases", new PublishReleaseRequest(uploaded.Sha256, Path.GetFileName(path),
-                parse.GetRequiredValue(version), parse.GetValue(securityVersion), parse.GetRequiredValue(hardware), parse.GetRequiredValue(channel), sbomSha256), cancellationToken);
+            var body = await PublishAsync(client, artifact, Path.GetFileName(path),
+                parse.GetRequiredValue(version), parse.GetValue(securityVersion), parse.GetRequiredValue(hardware), parse.GetRequiredValue(channel), sbomSha256, cancellationToken);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(api.Json))
             {
@@ -75,6 +71,22 @@ public static class ReleaseCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// What `release publish` does, for every caller (the verb, `fleetward demo`): uploads the artifact, then publishes it
+    /// as a release by its SHA-256. Returns the server's release JSON.
+    /// </summary>
+    /// <exception cref="OperatorApiException">The server refused the upload or the release.</exception>
+    public static async Task<string> PublishAsync(OperatorApiClient client, Stream artifact, string fileName, string version, long securityVersion,
+        IReadOnlyList<string> hardware, string channel, string? sbomSha256, CancellationToken cancellationToken)
+    {
+        var content = new StreamContent(artifact);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        var uploaded = JsonSerializer.Deserialize<ReleaseEndpoints.ArtifactView>(
+            await client.SendBytesAsync(HttpMethod.Post, "api/v1/releases/artifacts", content, cancellationToken), JsonBody.Options)!;
+        return await client.SendAsync(HttpMethod.Post, "api/v1/releases",
+            new PublishReleaseRequest(uploaded.Sha256, fileName, version, securityVersion, hardware, channel, sbomSha256), cancellationToken);
     }
 
     private static Command ListVerb(Func<string, string?> env)

@@ -208,13 +208,14 @@ public static class SimCommand
         {
             var c = fleet.Counters();
             var p = fleet.Progress;
-            var bare = baseline.Percentile(0.5).TotalMilliseconds;
-            var run = p.RunTime.Percentile(0.5).TotalMilliseconds;
+            static double Ms(TimeSpan t) => Math.Round(t.TotalMilliseconds, 1);
+            var bare = Ms(baseline.Percentile(0.5));
+            var run = Ms(p.RunTime.Percentile(0.5));
             return new LoadReport(c.Devices, c.Enrolled, fleet.Options.Intervals.CheckIn.TotalSeconds, Math.Round(elapsed.TotalSeconds, 1),
                 Math.Round(c.Devices / fleet.Options.Intervals.CheckIn.TotalSeconds, 2), Math.Round(c.CheckIns / elapsed.TotalSeconds, 2),
                 Math.Round(c.TelemetryReports / elapsed.TotalSeconds, 2), c.Errors,
-                p.Lateness.Percentile(0.5).TotalMilliseconds, p.Lateness.Percentile(0.95).TotalMilliseconds, Math.Round(p.Lateness.Max.TotalMilliseconds),
-                run, p.RunTime.Percentile(0.95).TotalMilliseconds, bare, bare > 0 ? Math.Round(run / bare, 2) : 0);
+                Ms(p.Lateness.Percentile(0.5)), Ms(p.Lateness.Percentile(0.95)), Ms(p.Lateness.Max),
+                run, Ms(p.RunTime.Percentile(0.95)), bare, bare > 0 ? Math.Round(run / bare, 2) : 0);
         }
     }
 }

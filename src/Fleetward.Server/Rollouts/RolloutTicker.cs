@@ -32,10 +32,18 @@ public sealed class RolloutTicker(IFleetStore store, TimeProvider time, TimeSpan
     /// <summary>Ticks every rollout that may have time-driven work; returns how many rollouts changed.</summary>
     public async Task<int> TickAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyList<StoredRollout> rollouts;
+        var rollouts = new List<StoredRollout>();
         await using (var read = await store.ReadAsync(cancellationToken))
         {
-            rollouts = await read.Rollouts.ListAsync(Tickable, 10_000, cancellationToken);
+            foreach (var rollout in await read.Rollouts.ListAsync(Tickable, 10_000, cancellationToken))
+            {
+                // An aborted rollout only has work while devices still owe their rollback: skip the write lock otherwise.
+                if (rollout.State.Status != RolloutStatus.Aborted
+                    || (await read.Assignments.ListByStatusAsync(rollout.Definition.Id, RollbackPending, null, 1, cancellationToken)).Count > 0)
+                {
+                    rollouts.Add(rollout);
+                }
+            }
         }
         var changed = 0;
         foreach (var rollout in rollouts)

@@ -52,30 +52,52 @@ public sealed class BadReleaseDrill : IFleetDrill
                 [.. failing.Select(r => r.DeviceId)], log.Steps);
         }
 
-        var rollout = await context.Operator.StartRolloutAsync(release, [.. fleet.Select(r => r.DeviceId)], [CanaryPercent, 100m], AbortAtFailedPercent, cancellationToken).ConfigureAwait(false);
-        log.Add($"rollout {rollout}: canary {CanaryPercent}% then 100%, abort at {AbortAtFailedPercent}% failed");
-        var start = context.Time.GetUtcNow();
-        string status = "running";
-        string? reason = null;
-        await log.WaitUntilAsync(async ct =>
+        // Which robots tried the release and how it ended for them, as their agents report it.
+        var tried = new System.Collections.Concurrent.ConcurrentDictionary<string, FleetEventKind>(StringComparer.Ordinal);
+        void Watch(FleetEvent change)
         {
-            (status, reason) = await context.Operator.RolloutStatusAsync(rollout, ct).ConfigureAwait(false);
-            return status is "aborted" or "paused" or "completed" or "cancelled";
-        }, context.Fleet.Options.Intervals.CheckIn / 2, cancellationToken).ConfigureAwait(false);
-        log.Add($"rollout {rollout} is {status}" + (reason is null ? "" : $": {reason}"));
+            // Only the drill's rollout installs anything while it runs, so every failure or rollback is a try of the release.
+            if ((change.Kind is FleetEventKind.InstallStarted or FleetEventKind.InstallSucceeded && change.Detail == release.Version)
+                || change.Kind is FleetEventKind.RolledBack or FleetEventKind.InstallFailed)
+                tried[change.DeviceId] = change.Kind;
+        }
+        var start = context.Time.GetUtcNow();
+        context.Fleet.Progress.Changed += Watch;
+        try
+        {
+            var rollout = await context.Operator.StartRolloutAsync(release, [.. fleet.Select(r => r.DeviceId)], [CanaryPercent, 100m], AbortAtFailedPercent, cancellationToken).ConfigureAwait(false);
+            log.Add($"rollout {rollout}: canary {CanaryPercent}% then 100%, abort at {AbortAtFailedPercent}% failed");
+            string status = "running";
+            string? reason = null;
+            await log.WaitUntilAsync(async ct =>
+            {
+                (status, reason) = await context.Operator.RolloutStatusAsync(rollout, ct).ConfigureAwait(false);
+                return status is "aborted" or "paused" or "completed" or "cancelled";
+            }, context.Fleet.Options.Intervals.CheckIn / 2, cancellationToken).ConfigureAwait(false);
+            log.Add($"rollout {rollout} is {status}" + (reason is null ? "" : $": {reason}"));
+            // Robots still on the bad release get a roll-back instruction on their next check-ins.
+            await log.WaitUntilAsync(_ => Task.FromResult(fleet.All(r => r.Status.Installed.Version != release.Version || !failing.Contains(r))),
+                context.Fleet.Options.Intervals.CheckIn / 2, cancellationToken).ConfigureAwait(false);
+            return Verdict(release.Version, status, fleet, failing, tried, log, context.Time.GetUtcNow() - start);
+        }
+        finally
+        {
+            context.Fleet.Progress.Changed -= Watch;
+        }
+    }
 
-        // Robots that failed get a roll-back instruction on their next check-ins.
-        var touched = failing.Where(r => r.Status.LastInstruction?.RolloutId == rollout).ToList();
-        await log.WaitUntilAsync(_ => Task.FromResult(touched.All(r => r.Status.LastPhase is "rolled-back" or "rollback-failed" or "failed")),
-            context.Fleet.Options.Intervals.CheckIn / 2, cancellationToken).ConfigureAwait(false);
-        var onBad = fleet.Where(r => r.Status.Installed.Version == release.Version).ToList();
+    private DrillReport Verdict(string version, string status, List<VirtualRobot> fleet, List<VirtualRobot> failing,
+        System.Collections.Concurrent.ConcurrentDictionary<string, FleetEventKind> tried, DrillLog log, TimeSpan elapsed)
+    {
+        var rolledBack = tried.Count(t => t.Value is FleetEventKind.RolledBack or FleetEventKind.InstallFailed);
+        var onBad = fleet.Where(r => r.Status.Installed.Version == version).ToList();
         var stuck = onBad.Where(failing.Contains).ToList();
-        log.Add($"{touched.Count} failing robots were in the rollout; {onBad.Count} robots run {release.Version} now, {stuck.Count} of them unhealthy");
+        log.Add($"{tried.Count} robots tried {version}, {rolledBack} of them failed their health check and went back; {onBad.Count} run it now, {stuck.Count} of them unhealthy");
         var halted = status is "aborted" or "paused";
-        var defended = halted && stuck.Count == 0;
+        var defended = halted && stuck.Count == 0 && tried.Count < fleet.Count;
         return new DrillReport(Name, defended ? DrillVerdict.Defended : DrillVerdict.NotDefended,
-            defended ? $"rollout of {release.Version} {status} after {touched.Count} health-check failures; no unhealthy robot kept it"
-                     : $"rollout of {release.Version} ended {status}; {stuck.Count} unhealthy robots still run it",
-            [.. touched.Select(r => r.DeviceId)], log.Steps, null, context.Time.GetUtcNow() - start);
+            defended ? $"rollout of {version} {status} after {rolledBack} health-check failure(s) among {tried.Count} robot(s); {fleet.Count - tried.Count} never got it"
+                     : $"rollout of {version} ended {status}; {tried.Count} of {fleet.Count} robots tried it, {stuck.Count} unhealthy robots still run it",
+            [.. tried.Keys.Order(StringComparer.Ordinal)], log.Steps, null, elapsed);
     }
 }

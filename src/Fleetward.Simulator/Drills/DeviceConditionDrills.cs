@@ -4,7 +4,7 @@ namespace Fleetward.Simulator.Drills;
 
 /// <summary>
 /// A robot is carried off its site (stolen from the yard): its GPS fixes land kilometres outside its fence. Defended
-/// when the server opens a geofence-exit incident. The server needs the robot's fence configured for this.
+/// when the server opens a geofence-exit incident. The drill first sets the robot's fence through the operator API.
 /// </summary>
 public sealed class GeofenceBreachDrill : IFleetDrill
 {
@@ -22,6 +22,10 @@ public sealed class GeofenceBreachDrill : IFleetDrill
         if (robot?.Body.Geofence is not CircleGeofence fence)
             return new DrillReport(Name, DrillVerdict.NotRun, "no enrolled robot with GPS and a fence", [], log.Steps);
 
+        // The operator fences the robot's site on the server, as `fleetward geofence set` does.
+        await context.Operator.SetDeviceGeofenceAsync(robot.DeviceId, fence.Name, fence.Center.Latitude, fence.Center.Longitude, fence.RadiusMeters, cancellationToken).ConfigureAwait(false);
+        log.Add($"operator set {robot.DeviceId}'s fence '{fence.Name}': {fence.RadiusMeters:F0} m around its site");
+        await context.LetTimePassAsync(context.Fleet.Options.Intervals.Telemetry, cancellationToken).ConfigureAwait(false);
         var start = context.Time.GetUtcNow();
         var north = fence.RadiusMeters + MetersOutside;
         var away = new GeoPoint(fence.Center.Latitude + north / 111_195.08, fence.Center.Longitude);

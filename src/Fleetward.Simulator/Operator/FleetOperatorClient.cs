@@ -94,6 +94,11 @@ public sealed class FleetOperatorClient(HttpClient http) : IDisposable
     public Task RevokeDeviceAsync(string deviceId, string reason, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"api/v1/devices/{Uri.EscapeDataString(deviceId)}/revoke", new { reason }, cancellationToken);
 
+    /// <summary>Sets the device's geofence to one circle (replacing any fence the device had).</summary>
+    public Task SetDeviceGeofenceAsync(string deviceId, string name, double latitude, double longitude, double radiusMeters, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, $"api/v1/geofences/devices/{Uri.EscapeDataString(deviceId)}",
+            new { areas = new[] { new { name, circle = new { latitude, longitude, radiusMeters } } } }, cancellationToken);
+
     /// <summary>The device's lifecycle state (active, quarantined, ...), or null when the server does not know it.</summary>
     public async Task<string?> DeviceStateAsync(string deviceId, CancellationToken cancellationToken)
     {

@@ -25,14 +25,15 @@ public sealed class TelemetryReportMapperTests : IDisposable
         IReadOnlyList<SocketEntry>? listeners = null,
         IReadOnlyList<Fleetward.Agent.Telemetry.DeletedExecutableProcess>? deleted = null,
         SensorReadings? sensors = null,
-        double? cpu = 0.25) => new(
+        double? cpu = 0.25,
+        IReadOnlyDictionary<ulong, SocketOwner>? owners = null) => new(
         at,
         cpu,
         new MemoryInfo(8_000_000, 6_000_000),
         [new InterfaceCounters("lo", 99_999, 999, 99_999, 999), new InterfaceCounters("eth0", rxBytes, rxBytes / 100, txBytes, txBytes / 100)],
         established ?? [],
         listeners ?? [],
-        new ProcessSummary(42, deleted ?? []),
+        new ProcessSummary(42, deleted ?? []) { SocketOwners = owners ?? new Dictionary<ulong, SocketOwner>() },
         TimeSpan.FromHours(3),
         new RebootCount("boot-1", 2),
         45.5,
@@ -40,8 +41,29 @@ public sealed class TelemetryReportMapperTests : IDisposable
         0,
         sensors ?? SensorReadings.None);
 
-    private static SocketEntry Socket(AgentTransport protocol, string local, int localPort, string remote, int remotePort, int state) =>
-        new(protocol, new IPEndPoint(IPAddress.Parse(local), localPort), new IPEndPoint(IPAddress.Parse(remote), remotePort), state, 1);
+    private static SocketEntry Socket(AgentTransport protocol, string local, int localPort, string remote, int remotePort, int state, ulong inode = 1) =>
+        new(protocol, new IPEndPoint(IPAddress.Parse(local), localPort), new IPEndPoint(IPAddress.Parse(remote), remotePort), state, inode);
+
+    [Fact]
+    public void Outgoing_attempts_keep_their_state_and_listeners_name_their_process_so_the_server_sees_scans_and_takeovers()
+    {
+        var report = NewMapper().Map(Snapshot(Start,
+            established:
+            [
+                Socket(AgentTransport.Tcp, "10.0.0.2", 40000, "203.0.113.7", 443, SocketEntry.TcpEstablished),
+                Socket(AgentTransport.Tcp, "10.0.0.2", 40001, "198.51.100.9", 23, SocketEntry.TcpSynSent),
+            ],
+            listeners:
+            [
+                Socket(AgentTransport.Tcp, "0.0.0.0", 22, "0.0.0.0", 0, SocketEntry.TcpListen, inode: 7001),
+                Socket(AgentTransport.Tcp, "0.0.0.0", 8080, "0.0.0.0", 0, SocketEntry.TcpListen, inode: 7002),
+            ],
+            owners: new Dictionary<ulong, SocketOwner> { [7001] = new(666, "dvrHelper") }), [], []);
+
+        Assert.Equal([TcpConnectionState.Established, TcpConnectionState.SynSent], report.TcpConnections.Select(c => c.State));
+        Assert.Equal([(22, (int?)666, "dvrHelper"), (8080, null, null)], report.Listeners.Select(l => (l.Port, l.Pid, l.ProcessName)));
+        Assert.Null(TelemetryReportValidator.Validate(report, Start));
+    }
 
     [Fact]
     public void First_report_covers_the_configured_interval_and_has_no_traffic_yet()

@@ -38,6 +38,21 @@ public sealed class TelemetryCollectorTests : IDisposable
     }
 
     [Fact]
+    public void Names_the_process_that_holds_a_listener()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var snapshot = NewCollector().Collect();
+
+        var socket = Assert.Single(snapshot.Listeners, s => s.Protocol == TransportProtocol.Tcp && s.Local.Port == port);
+        var owner = snapshot.Processes.SocketOwners[socket.Inode];
+        Assert.Equal(Environment.ProcessId, owner.Pid);
+        Assert.Equal(File.ReadAllText($"/proc/{Environment.ProcessId}/comm").TrimEnd('\n'), owner.Name);
+    }
+
+    [Fact]
     public void Sees_a_udp_listener()
     {
         using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));

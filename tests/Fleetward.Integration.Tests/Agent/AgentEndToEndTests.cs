@@ -224,6 +224,56 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Run_due_enrolls_then_runs_every_step_and_schedules_the_next_within_the_jittered_interval()
+    {
+        await server.CreateGroupAsync("g-rover-14", "m-rover-14");
+        var token = await server.TokenAsync("g-rover-14", "rover-14");
+        var intervals = new AgentIntervals(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2)) { Jitter = 0.1 };
+        await using var device = VirtualDevice.Create(server, "rover-14", EnrollmentCredential.WithToken(token), intervals: intervals, model: "m-rover-14");
+        var release = await PublishAsync(device, "2.0.0", 2);
+        await RolloutAsync(device, "r-loop", release);
+        var start = server.Clock.Now;
+
+        var next = await device.Agent.RunDueAsync(default);
+
+        var status = device.Agent.Status;
+        Assert.Null(status.LastError);
+        Assert.Equal("2.0.0", status.Installed.Version);
+        Assert.Equal(start, status.LastCheckInAt);
+        Assert.InRange(next, start.AddSeconds(54), start.AddSeconds(66));
+        var view = await server.Operator.GetFromJsonAsync<JsonElement>("devices/rover-14/telemetry");
+        Assert.Equal(0, view.GetProperty("latest").GetProperty("sequence").GetInt64());
+
+        // Only telemetry is due a minute later; check-in waits for its own interval.
+        server.Clock.Now = next;
+        await device.Agent.RunDueAsync(default);
+        Assert.Equal(start, device.Agent.Status.LastCheckInAt);
+        view = await server.Operator.GetFromJsonAsync<JsonElement>("devices/rover-14/telemetry");
+        Assert.Equal(1, view.GetProperty("latest").GetProperty("sequence").GetInt64());
+    }
+
+    [Fact]
+    public async Task Rate_limited_telemetry_stays_buffered_and_is_delivered_once_the_server_allows()
+    {
+        await using var device = await DeviceAsync("rover-13");
+        Assert.True(await device.Agent.EnsureEnrolledAsync(default));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(new TelemetryOutcome(1, null), await device.Agent.ReportTelemetryAsync(default));
+        }
+
+        var limited = await device.Agent.ReportTelemetryAsync(default);
+        server.Clock.Now += TimeSpan.FromSeconds(30);
+        var drained = await device.Agent.ReportTelemetryAsync(default);
+
+        Assert.Equal(0, limited.Delivered);
+        Assert.Contains("429 rate-limited", limited.Error);
+        Assert.Equal(new TelemetryOutcome(2, null), drained);
+        var view = await server.Operator.GetFromJsonAsync<JsonElement>("devices/rover-13/telemetry");
+        Assert.Equal(21, view.GetProperty("latest").GetProperty("sequence").GetInt64());
+    }
+
+    [Fact]
     public async Task Quarantine_isolates_the_device_which_keeps_only_the_allowed_routes_until_released()
     {
         await using var device = await DeviceAsync("rover-8");
@@ -302,8 +352,10 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
 
         await RunUntilAsync(device, async () => (await CommandStatusAsync("rover-f1", "zeroize")) == "completed");
 
-        Assert.NotEqual(firstKey, File.ReadAllText(keyFile));
+        Assert.False(File.Exists(keyFile));
+        Assert.Null(device.Agent.Status.CertificateNotAfter);
         Assert.True(await device.Agent.EnsureEnrolledAsync(default), device.Agent.Status.LastError);
+        Assert.NotEqual(firstKey, File.ReadAllText(keyFile));
         Assert.Equal("none", (await device.Agent.CheckInAsync(default)).Instruction.Kind);
     }
 

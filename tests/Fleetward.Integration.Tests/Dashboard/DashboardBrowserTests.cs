@@ -56,7 +56,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
                 new FleetwardServerSetup { ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.None) });
             await server.StartAsync();
             await DashboardOperationsSeed.RolloutsAsync(server, store);
-            await DashboardOperationsSeed.MiraiIncidentAsync(server, store);
+            await DashboardOperationsSeed.MiraiIncidentsAsync(server, store);
             var issuer = new ApiTokenIssuer(store, TimeProvider.System);
             var token = (await issuer.IssueAsync("ops-console", OperatorRole.Admin, null, "test", default)).PlainText;
             await issuer.IssueAsync("ci-pipeline", OperatorRole.ReleaseManager, DateTimeOffset.UtcNow.AddDays(30), "test", default);
@@ -203,6 +203,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Incidents");
         var incident = page.Locator("table.incidents tbody tr", new PageLocatorOptions { HasText = DashboardOperationsSeed.InfectedDevice });
         await Assertions.Expect(incident.Locator(".badge").Nth(1)).ToHaveTextAsync("contained");
+        var recovered = page.Locator("table.incidents tbody tr", new PageLocatorOptions { HasText = DashboardOperationsSeed.RecoveredDevice });
+        await Assertions.Expect(recovered.Locator(".badge").Nth(1)).ToHaveTextAsync("recovered");
         await ShotAsync("11-incidents.png");
 
         await incident.Locator("a.mono").First.ClickAsync();

@@ -95,21 +95,36 @@ public static class DashboardOperationsSeed
         }
     }
 
-    /// <summary>Ten minutes of normal telemetry from <see cref="InfectedDevice"/>, then a telnet scan of 40 addresses.</summary>
-    public static async Task MiraiIncidentAsync(FleetwardServer server, IFleetStore store)
+    public const string RecoveredDevice = "robot-0008";
+
+    /// <summary>
+    /// Two Mirai-like infections: <see cref="RecoveredDevice"/> was released from quarantine with a reason (its incident
+    /// recovered), <see cref="InfectedDevice"/> is still contained.
+    /// </summary>
+    public static async Task MiraiIncidentsAsync(FleetwardServer server, IFleetStore store)
+    {
+        var recovered = await MiraiIncidentAsync(server, store, RecoveredDevice);
+        var release = await server.Services.GetRequiredService<IncidentService>().RunPlaybookAsync(RecoveredDevice, Core.Incidents.ResponseAction.ReleaseFromQuarantine,
+            recovered, "token:seed", "re-imaged from the golden image, credentials rotated", default);
+        Assert.True(release.Succeeded, release.Reason);
+        await MiraiIncidentAsync(server, store, InfectedDevice);
+    }
+
+    /// <summary>Ten minutes of normal telemetry from the device, then a telnet scan of 40 addresses; returns the incident id.</summary>
+    private static async Task<string> MiraiIncidentAsync(FleetwardServer server, IFleetStore store, string deviceId)
     {
         var now = DateTimeOffset.UtcNow;
         Device device;
         await using (var read = await store.ReadAsync())
         {
-            device = (await read.Devices.GetAsync(InfectedDevice))!;
+            device = (await read.Devices.GetAsync(deviceId))!;
         }
         var rng = new Random(7);
         var reports = Enumerable.Range(0, 10)
-            .Select(i => Report(InfectedDevice, i + 1, now.AddMinutes(i - 10), 8 + rng.NextDouble() * 10, 310_000_000 + rng.Next(20_000_000), 40_000 + rng.Next(30_000)))
+            .Select(i => Report(deviceId, i + 1, now.AddMinutes(i - 10), 8 + rng.NextDouble() * 10, 310_000_000 + rng.Next(20_000_000), 40_000 + rng.Next(30_000)))
             .ToList();
         var rngScan = new Random(40);
-        reports.Add(Report(InfectedDevice, 11, now.AddSeconds(-5), 96, 420_000_000, 2_400_000) with
+        reports.Add(Report(deviceId, 11, now.AddSeconds(-5), 96, 420_000_000, 2_400_000) with
         {
             TcpConnections = [new TcpConnection { RemoteAddress = "10.0.0.10", RemotePort = 8443 }, .. Enumerable.Range(0, 40).Select(_ => new TcpConnection
             {
@@ -121,7 +136,7 @@ public static class DashboardOperationsSeed
         var result = await server.Services.GetRequiredService<TelemetryIngestService>()
             .IngestAsync(device, TelemetryCodec.Encode(new TelemetryBatch { Reports = reports }), default);
         Assert.True(result.Accepted, result.Error?.ToString());
-        Assert.Single(result.IncidentsOpened);
+        return Assert.Single(result.IncidentsOpened).Id;
     }
 
     private static TelemetryReport Report(string deviceId, long sequence, DateTimeOffset at, double cpu, long memory, long bytesIn) => new()

@@ -96,6 +96,7 @@ public sealed class IncidentPagesTests : IAsyncLifetime
         var after = await (await browser.GetPageAsync(path)).Content.ReadAsStringAsync();
         Assert.Matches("class=\"timeline-label\">[^<]*recovered", after);
         Assert.DoesNotContain($"action=\"{path}/resolve\"", after);
+        Assert.DoesNotContain($"action=\"{path}/playbooks/", after);
 
         var (auditor, _, auditorAntiForgery) = await RolloutPagesTests.OpenAsync(server, OperatorRole.Auditor, path);
         using var __ = auditor;

@@ -359,7 +359,7 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
         Assert.Equal(4, (await _rollouts.GetAsync("rollout-1", default)).Devices["rollback-pending"]);
 
         _clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(await ticker.TickAsync("rollout-1", default));
+        Assert.Equal(1, await ticker.TickAsync(default));
         var view = await _rollouts.GetAsync("rollout-1", default);
         Assert.Equal(0, view.Devices["rollback-pending"]);
         Assert.Equal(4, view.Devices["rollback-unresponsive"]);
@@ -367,7 +367,7 @@ public abstract class RolloutFleetScenarios(Func<TimeProvider, Task<IRolloutTest
         var listed = await _rollouts.ListDevicesAsync("rollout-1", [DeviceUpdateStatus.RollbackUnresponsive], null, 100, default);
         Assert.Equal(silent.Select(d => d.Device.Id).Order(), listed.Items.Select(a => a.DeviceId).Order());
         Assert.Single(await _test.AuditEntriesAsync(), e => e.Type == "rollout.rollbacks-unresponsive" && e.Payload.Contains("\"devices\":4"));
-        Assert.False(await ticker.TickAsync("rollout-1", default));
+        Assert.Equal(0, await ticker.TickAsync(default));
 
         silent.ForEach(d => d.Silent = false);
         await _fleet.CheckInAllAsync();

@@ -480,15 +480,22 @@ public sealed class IncidentDetailPage(IFleetStore store) : IDashboardPage
         using (html.Open("section", ("class", "card playbooks"), ("aria-labelledby", "playbooks-heading")))
         {
             html.Element("h2", "Playbooks", ("id", "playbooks-heading"));
-            using (html.Open("div", ("class", "action-bar")))
+            if (incident.IsOpen)
             {
-                if (incident.Status == IncidentStatus.Detected)
+                using (html.Open("div", ("class", "action-bar")))
                 {
-                    DashboardLayout.ActionForm(html, request, route + "/contain", "Contain (quarantine)", "inline-form playbook-contain");
+                    if (incident.Status == IncidentStatus.Detected)
+                    {
+                        DashboardLayout.ActionForm(html, request, route + "/contain", "Contain (quarantine)", "inline-form playbook-contain");
+                    }
+                    DashboardLayout.ActionForm(html, request, route + "/playbooks/rotate-credentials", "Rotate credentials", "inline-form playbook-rotate-credentials");
+                    DashboardLayout.ActionForm(html, request, route + "/playbooks/reattest", "Re-attest", "inline-form playbook-reattest");
+                    DashboardLayout.ActionForm(html, request, route + "/playbooks/forensic-pull", "Forensic pull", "inline-form playbook-forensic-pull");
                 }
-                DashboardLayout.ActionForm(html, request, route + "/playbooks/rotate-credentials", "Rotate credentials", "inline-form playbook-rotate-credentials");
-                DashboardLayout.ActionForm(html, request, route + "/playbooks/reattest", "Re-attest", "inline-form playbook-reattest");
-                DashboardLayout.ActionForm(html, request, route + "/playbooks/forensic-pull", "Forensic pull", "inline-form playbook-forensic-pull");
+            }
+            else if (device is not { State: Core.Devices.DeviceLifecycleState.Quarantined })
+            {
+                html.Element("p", $"The incident is {incident.Status.ToName()}; run playbooks on a new incident or from the API.", ("class", "muted"));
             }
             using (html.Open("div", ("class", "grid-2 reason-forms")))
             {
