@@ -6,14 +6,29 @@ namespace Fleetward.Agent.Commands;
 /// alone, so afterwards the device can only enroll again through it. On flash storage the overwrite is
 /// best effort (wear levelling may keep old blocks); deletion is what the agent can guarantee.
 /// </summary>
-public sealed class KeyZeroizer(string keyDirectory)
+/// <param name="keyDirectory">The agent's key files.</param>
+/// <param name="keyKeptElsewhere">
+/// Where the TLS key lives when it is not a file in <paramref name="keyDirectory"/> (a PKCS#11 token), or null. The
+/// agent cannot destroy such a key, and a zeroize must never claim it did.
+/// </param>
+public sealed class KeyZeroizer(string keyDirectory, string? keyKeptElsewhere = null)
 {
     /// <summary>Returns how many key files were destroyed.</summary>
     /// <remarks>
     /// Symbolic links are removed without writing through them: a link to the factory identity or to a system
     /// file must never turn a zeroize into the destruction of what it points at.
     /// </remarks>
-    public int Zeroize() => Directory.Exists(keyDirectory) ? ZeroizeDirectory(keyDirectory) : 0;
+    /// <exception cref="InvalidOperationException">The TLS key is kept elsewhere and was not destroyed (the key files were).</exception>
+    public int Zeroize()
+    {
+        var destroyed = Directory.Exists(keyDirectory) ? ZeroizeDirectory(keyDirectory) : 0;
+        if (keyKeptElsewhere is not null)
+        {
+            throw new InvalidOperationException(
+                $"partial: {destroyed} key files destroyed, but the TLS key in {keyKeptElsewhere} was not: the agent cannot erase it; revoke its certificate and clear the token");
+        }
+        return destroyed;
+    }
 
     private static int ZeroizeDirectory(string directory)
     {

@@ -134,6 +134,9 @@ public static class DeviceTlsClient
             chain.ChainPolicy.CustomTrustStore.Add(fleetRoot);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             chain.ChainPolicy.DisableCertificateDownloads = true;
+            // RFC 5280 4.2.1.12: the fleet CA also issues device (clientAuth) certificates; only one issued for a TLS
+            // server (id-kp-serverAuth) may speak for the server.
+            chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1", "serverAuth"));
             if (sentChain is not null)
             {
                 // The intermediates the server sent (its issuing CA): candidates only, trust still ends at the fleet root.

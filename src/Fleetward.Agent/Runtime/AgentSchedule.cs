@@ -11,7 +11,8 @@ public enum AgentTask
 
 /// <summary>
 /// When each step of the agent is due next: after a success one jittered interval later, after a failure an
-/// exponential, jittered backoff (capped), never sooner than a Retry-After the server sent. Takes the instant and the
+/// exponential, jittered backoff (capped), never sooner than a Retry-After the server sent, itself capped at the
+/// maximum backoff. Takes the instant and the
 /// random source, so every rule is testable at any time.
 /// </summary>
 public sealed class AgentSchedule
@@ -56,7 +57,8 @@ public sealed class AgentSchedule
         var wait = Jittered(backoff);
         if (retryAfter is { } minimum && wait < minimum)
         {
-            wait = minimum;
+            // Capped: a Retry-After of days from a compromised or broken server must not silence the device.
+            wait = minimum < intervals.MaxBackoff ? minimum : intervals.MaxBackoff;
         }
         due[task] = now + wait;
     }

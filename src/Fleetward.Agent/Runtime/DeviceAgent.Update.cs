@@ -37,7 +37,8 @@ public sealed partial class DeviceAgent
 
         var instruction = answer.Instruction;
         var running = ports.Slots.Running.Current;
-        var plan = InstructionPlanner.Decide(instruction, record, slotReleases.Get(running), slotReleases.Get(running.Other()), isolation.IsIsolated);
+        var plan = InstructionPlanner.Decide(instruction, record, slotReleases.Get(running), slotReleases.Get(running.Other()), isolation.IsIsolated,
+            tufStore.InstalledSecurityVersion);
         if (plan.Reason is not null)
         {
             Log("info", "update.skipped", $"{instruction.Kind} for rollout {instruction.RolloutId}: {plan.Reason}");
@@ -158,6 +159,12 @@ public sealed partial class DeviceAgent
             return;
         }
 
+        if (ports.Slots.Journal.Load() is { IsFinished: true })
+        {
+            // An earlier attempt's finished journal (the same release on a retry) must not pass for this attempt's when
+            // the power fails after "installing" is recorded and before the installer writes its own journal.
+            ports.Slots.Journal.Clear();
+        }
         record = await ReportAsync(record with { Phase = AssignmentPhases.Downloaded }, reported, cancellationToken).ConfigureAwait(false);
         record = await ReportAsync(record with { Phase = AssignmentPhases.Installing }, reported, cancellationToken).ConfigureAwait(false);
         var targetSlot = ports.Slots.Running.Current.Other();
@@ -181,7 +188,8 @@ public sealed partial class DeviceAgent
         {
             File.Delete(file);
         }
-        if (status.State != InstallState.Failed)
+        // An image that failed to install or failed its health check is no rollback target.
+        if (status.State is not (InstallState.Failed or InstallState.RolledBack))
         {
             slotReleases.Set(targetSlot, new SlotRelease(target.Name, target.Version, verified.SecurityVersion, sha256, verified.Info.Length));
         }
@@ -204,8 +212,12 @@ public sealed partial class DeviceAgent
         {
             return $"the signed target {verified.Path} has security version {verified.SecurityVersion}, the server named {named.SecurityVersion}";
         }
-        if (custom?["hardware_ids"] is JsonArray hardware && hardware.Count > 0
-            && !hardware.Any(h => h is JsonValue value && value.TryGetValue<string>(out var id) && id == hardwareModel))
+        // Fail closed: a target that names no hardware is for none, not for every model.
+        if (custom?["hardware_ids"] is not JsonArray hardware || hardware.Count == 0)
+        {
+            return $"the signed target {verified.Path} names no hardware_ids";
+        }
+        if (!hardware.Any(h => h is JsonValue value && value.TryGetValue<string>(out var id) && id == hardwareModel))
         {
             return $"the signed target {verified.Path} is not for hardware {hardwareModel}";
         }
@@ -265,7 +277,7 @@ public sealed partial class DeviceAgent
         var progress = new PhaseProgress(this, record, reported, cancellationToken);
         var status = await NewInstaller(target, progress).ResumeAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("install journal vanished while resuming");
-        if (status.State == InstallState.Failed)
+        if (status.State is InstallState.Failed or InstallState.RolledBack)
         {
             slotReleases.Set(journal.Target, null);
         }
@@ -298,7 +310,9 @@ public sealed partial class DeviceAgent
         }
         // Journaled before the boot environment changes, so a restart finishes the switch from facts.
         updateRecords.Save(record);
-        ports.Slots.BootControl.Write(environment with { Slot = other, UpgradeAvailable = false, BootCount = 0 });
+        // A trial boot, like an install's: a slot that does not come up falls back on its own, and the health check
+        // decides before the switch is committed.
+        ports.Slots.BootControl.Write(environment with { Slot = other, UpgradeAvailable = true, BootCount = 0 });
         Log("info", "update.rollback", $"booting slot {other.ToName()} ({release.Version}) for rollout {record.RolloutId}");
         if (await ports.Slots.Reboot.RebootAsync(cancellationToken).ConfigureAwait(false) == RebootOutcome.Pending)
         {
@@ -308,23 +322,53 @@ public sealed partial class DeviceAgent
         await FinishSlotSwitchAsync(record, reported, cancellationToken).ConfigureAwait(false);
     }
 
-    private Task FinishSlotSwitchAsync(UpdateRecord record, List<AssignmentReport> reported, CancellationToken cancellationToken)
+    private async Task FinishSlotSwitchAsync(UpdateRecord record, List<AssignmentReport> reported, CancellationToken cancellationToken)
     {
         var running = Installed();
-        return running.Version == record.RollbackToVersion
-            ? ReportAsync(record with { Phase = AssignmentPhases.RolledBack, Reason = null }, reported, cancellationToken)
-            : ReportAsync(record with { Phase = AssignmentPhases.RollbackFailed, Reason = $"expected {record.RollbackToVersion} after the reboot, running {running.Version ?? "unknown"} on slot {running.Slot}" },
-                reported, cancellationToken);
+        var current = ports.Slots.Running.Current;
+        if (running.Version == record.RollbackToVersion)
+        {
+            var environment = ports.Slots.BootControl.Read();
+            if (environment.UpgradeAvailable)
+            {
+                var release = slotReleases.Get(current)!;
+                var health = await HealthCheckFor(new TargetView(release.ReleaseId ?? "", release.Version, release.SecurityVersion, ""))
+                    .CheckAsync(cancellationToken).ConfigureAwait(false);
+                if (!health.Healthy)
+                {
+                    // The previous image does not come up healthy: no rollback target any more; back to the slot we came from.
+                    slotReleases.Set(current, null);
+                    ports.Slots.BootControl.Write(environment with { Slot = current.Other(), UpgradeAvailable = false, BootCount = 0 });
+                    await ReportAsync(record with { Phase = AssignmentPhases.RollbackFailed, Reason = Shorten($"{release.Version} failed its health check: {health.Reason}") },
+                        reported, cancellationToken).ConfigureAwait(false);
+                    if (await ports.Slots.Reboot.RebootAsync(cancellationToken).ConfigureAwait(false) == RebootOutcome.Pending)
+                    {
+                        rebootPending = true;
+                    }
+                    return;
+                }
+                ports.Slots.BootControl.Write(environment with { UpgradeAvailable = false, BootCount = 0 });
+            }
+            await ReportAsync(record with { Phase = AssignmentPhases.RolledBack, Reason = null }, reported, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        // The switch did not take: point the boot environment back at the slot that runs, so the next reboot does
+        // not land on the other slot behind the agent's back and the installer finds it settled.
+        ports.Slots.BootControl.Write(ports.Slots.BootControl.Read() with { Slot = current, UpgradeAvailable = false, BootCount = 0 });
+        await ReportAsync(record with { Phase = AssignmentPhases.RollbackFailed, Reason = $"expected {record.RollbackToVersion} after the reboot, running {running.Version ?? "unknown"} on slot {running.Slot}" },
+            reported, cancellationToken).ConfigureAwait(false);
     }
 
     private SlotInstaller NewInstaller(TargetView target, PhaseProgress progress)
     {
-        var check = ports.HealthCheck?.Invoke(new HealthCheckContext(target, ServerReachableAsync))
-            ?? new AgentHealthCheck(ServerReachableAsync, [], TimeSpan.FromSeconds(10));
         var slots = ports.Slots;
-        return new SlotInstaller(slots.Devices, slots.BootControl, slots.Running, new ReportingReboot(slots.Reboot, progress), new ReportingHealthCheck(check, progress),
-            slots.Journal, slots.Options);
+        return new SlotInstaller(slots.Devices, slots.BootControl, slots.Running, new ReportingReboot(slots.Reboot, progress),
+            new ReportingHealthCheck(HealthCheckFor(target), progress), slots.Journal, slots.Options);
     }
+
+    private IHealthCheck HealthCheckFor(TargetView target) =>
+        ports.HealthCheck?.Invoke(new HealthCheckContext(target, ServerReachableAsync))
+            ?? new AgentHealthCheck(ServerReachableAsync, [], TimeSpan.FromSeconds(10));
 
     /// <summary>The default health check's probe: one mutual-TLS request the server answers only to an accepted device.</summary>
     private async Task<bool> ServerReachableAsync(CancellationToken cancellationToken)

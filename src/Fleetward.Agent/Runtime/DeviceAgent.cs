@@ -69,6 +69,12 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         {
             throw new ArgumentException($"{nameof(options.DeviceId)}: '{options.DeviceId}' must be 1-128 characters of A-Z a-z 0-9 . _ : -", nameof(options));
         }
+        if (options.ProductionDevice && options.CommandKey is null)
+        {
+            // Trust on first use would let whoever answers the first enrollment pin its own key for isolate and zeroize.
+            throw new ArgumentException($"{nameof(options.CommandKey)}: a production device must be provisioned with the server command key; "
+                + "fetching it on first use is allowed on development devices only", nameof(options));
+        }
         // Relative paths (device/v1/..., tuf/...) resolve below the server's base path only when it ends in a slash.
         this.options = options.Server.AbsoluteUri.EndsWith('/') ? options : options with { Server = new Uri(options.Server.AbsoluteUri + "/") };
         options = this.options;
@@ -79,7 +85,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         keys = ports.Keys ?? new FileDeviceKeyStore(Path.Combine(identityDirectory, "device.key"));
         enroller = new Enroller(new EnrollerOptions(options.Server, options.DeviceId, identityDirectory, options.FleetRoot, keys), options.Enrollment, time, ports.Random);
         isolation = new IsolationFlag(Path.Combine(state, "isolated"));
-        zeroizer = new KeyZeroizer(identityDirectory);
+        zeroizer = new KeyZeroizer(identityDirectory, keys is Pkcs11DeviceKeyStore ? "a PKCS#11 token" : null);
         nonces = new FileCommandNonceStore(Path.Combine(state, "command-nonces"));
         slotReleases = new SlotReleaseFile(Path.Combine(state, "slot-releases.json"));
         updateRecords = new UpdateRecordFile(Path.Combine(state, "update.json"));
@@ -93,8 +99,10 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         if (!slotReleases.Exists)
         {
             // First start: the running slot holds what the factory flashed, and nothing older may ever be installed.
-            slotReleases.Set(ports.Slots.Running.Current, new SlotRelease(options.Factory.ReleaseId, options.Factory.Version, options.Factory.SecurityVersion));
+            // The floor rises first (idempotent): the slot file marks the first start as done, so a power loss between
+            // the two must not leave a device whose floor was never raised.
             tufStore.RaiseInstalledSecurityVersion(options.Factory.SecurityVersion);
+            slotReleases.Set(ports.Slots.Running.Current, new SlotRelease(options.Factory.ReleaseId, options.Factory.Version, options.Factory.SecurityVersion));
         }
         if (tufStore.Read(TufRoles.Root) is null)
         {
@@ -260,13 +268,40 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             if (next == DateTimeOffset.MaxValue)
             {
                 Log("info", "agent.reboot", "waiting for the reboot that continues the install");
-                await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(RebootWait, time, cancellationToken).ConfigureAwait(false);
+                await GiveUpOnRebootAsync(cancellationToken).ConfigureAwait(false);
+                continue;
             }
             var wait = next - time.GetUtcNow();
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// How long the loop waits for a reboot it asked for: a reboot that never comes must not leave the device deaf to
+    /// commands (isolate, zeroize) forever.
+    /// </summary>
+    public static readonly TimeSpan RebootWait = TimeSpan.FromMinutes(10);
+
+    /// <summary>The reboot did not come: carry on, and let the next check-in finish the update from the journal's facts.</summary>
+    private async Task GiveUpOnRebootAsync(CancellationToken cancellationToken)
+    {
+        await steps.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (rebootPending)
+            {
+                Log("warning", "agent.reboot-missing", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no reboot within {RebootWait.TotalMinutes:0} minutes; resuming normal work"));
+                rebootPending = false;
+                resumed = false;
+            }
+        }
+        finally
+        {
+            steps.Release();
         }
     }
 

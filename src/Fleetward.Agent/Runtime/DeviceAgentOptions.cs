@@ -51,7 +51,8 @@ public sealed record AgentIntervals(TimeSpan CheckIn, TimeSpan Telemetry, TimeSp
 /// <summary>
 /// Who the device is and what it trusts. <see cref="TufRoot"/> is the root.json provisioned at the factory, used until
 /// the TUF state directory holds a newer trusted root. <see cref="CommandKey"/> pins the server command key; when it is
-/// null the agent fetches the key once after its first enrollment (over mutual TLS to the pinned fleet root) and keeps it.
+/// null (development devices only) the agent fetches the key once after its first enrollment (over mutual TLS to the
+/// pinned fleet root) and keeps it.
 /// </summary>
 /// <param name="Server">The server's device listener, e.g. https://fleet.example:8443/.</param>
 /// <param name="StateDirectory">The agent's own files (identity, TUF metadata, telemetry buffer, update records).</param>
@@ -72,6 +73,10 @@ public sealed record DeviceAgentOptions(
     /// <summary>Installs only production-signed targets (<see cref="Tuf.TufUpdaterOptions.ProductionDevice"/>).</summary>
     public bool ProductionDevice { get; init; }
 
+    /// <summary>
+    /// The server command key, provisioned at the factory. Required when <see cref="ProductionDevice"/> is set: only a
+    /// development device may leave it null and trust the key the server sends on first use (TOFU).
+    /// </summary>
     public ECDsa? CommandKey { get; init; }
 
     /// <summary>Disk the telemetry buffer may use while the server is unreachable.</summary>

@@ -150,7 +150,12 @@ public sealed record InstructionPlan(InstructionAction Action, string? Reason = 
 /// </summary>
 public static class InstructionPlanner
 {
-    public static InstructionPlan Decide(InstructionView instruction, UpdateRecord? record, SlotRelease? running, SlotRelease? other, bool isolated)
+    /// <param name="securityVersionFloor">
+    /// The installed anti-rollback floor: the roll-back instruction is not signed, so a compromised server must not be
+    /// able to boot an image whose security version is below it (a release raising it is a one-way door).
+    /// </param>
+    public static InstructionPlan Decide(InstructionView instruction, UpdateRecord? record, SlotRelease? running, SlotRelease? other, bool isolated,
+        long securityVersionFloor)
     {
         ArgumentNullException.ThrowIfNull(instruction);
         switch (instruction.Kind)
@@ -187,9 +192,14 @@ public static class InstructionPlanner
                 {
                     return new(InstructionAction.ReportAlreadyRolledBack);
                 }
-                return other?.Version == version
-                    ? new(InstructionAction.SwitchToOtherSlot)
-                    : new(InstructionAction.ReportRollbackImpossible, $"version {version} is in neither slot (running {running?.Version ?? "unknown"}, other {other?.Version ?? "empty"})");
+                if (other?.Version != version)
+                {
+                    return new(InstructionAction.ReportRollbackImpossible, $"version {version} is in neither slot (running {running?.Version ?? "unknown"}, other {other?.Version ?? "empty"})");
+                }
+                return other.SecurityVersion < securityVersionFloor
+                    ? new(InstructionAction.ReportRollbackImpossible,
+                        $"version {version} has security version {other.SecurityVersion}, below the anti-rollback floor {securityVersionFloor}")
+                    : new(InstructionAction.SwitchToOtherSlot);
             default:
                 return new(InstructionAction.Nothing);
         }

@@ -59,4 +59,14 @@ public sealed class InstallJournalStore(string path)
             : null;
 
     public void Save(InstallJournal journal) => DurableFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(journal, Json));
+
+    /// <summary>Forgets the journal (durably), so a later install's resume never mistakes an earlier attempt's for its own.</summary>
+    public void Clear()
+    {
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+            DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+    }
 }

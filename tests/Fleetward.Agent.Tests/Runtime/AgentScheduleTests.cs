@@ -92,4 +92,14 @@ public sealed class AgentScheduleTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new AgentSchedule(
             Intervals with { InitialBackoff = TimeSpan.FromSeconds(initialBackoffSeconds), MaxBackoff = TimeSpan.FromSeconds(maxBackoffSeconds), Jitter = jitter },
             new Random(1), Start));
+
+    [Fact]
+    public void Retry_after_is_capped_at_the_maximum_backoff()
+    {
+        var schedule = new AgentSchedule(Intervals, new Random(1), Start);
+
+        schedule.Failed(AgentTask.CheckIn, Start, retryAfter: TimeSpan.FromDays(30));
+
+        Assert.Equal(Start + Intervals.MaxBackoff, schedule.DueAt(AgentTask.CheckIn));
+    }
 }

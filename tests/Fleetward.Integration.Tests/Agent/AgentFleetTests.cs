@@ -103,14 +103,16 @@ public abstract class AgentFleetTests(bool postgres) : IAsyncLifetime
         var failing = new ConcurrentBag<string>();
         var fleet = await FleetAsync(150, (id, context) =>
         {
-            if (Interlocked.Increment(ref verified) % 3 != 0)
+            // The old release (checked again on the trial boot of a roll-back) stays healthy.
+            if (context.Target.Version == "1.0.0" || Interlocked.Increment(ref verified) % 3 != 0)
             {
                 return HealthResult.Pass;
             }
             failing.Add(id);
             return HealthResult.Fail("navigation stack crashes at start");
         });
-        var release = await server.PublishAsync(Image("rootfs 2.1.0"), "2.1.0", 2);
+        // Same security version as the factory release: a release raising it could not be rolled back (one-way door).
+        var release = await server.PublishAsync(Image("rootfs 2.1.0"), "2.1.0", 1);
         await server.StartRolloutAsync("r-bad", release, rings: [new RingSpec(20m, 600), new RingSpec(100m, 0)],
             errors: new ErrorThresholdSpec(FailedPercent: 20m, MinimumFinished: 5, Action: "pause"));
 
