@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Fleetward.Agent.Identity;
@@ -49,11 +50,15 @@ public static class AgentRunCommand
         var factoryVersion = new Option<string>("--factory-version") { Description = "Version of the image the factory installed", DefaultValueFactory = _ => "0.0.0" };
         var factorySecurityVersion = new Option<long>("--factory-security-version") { Description = "Security version of the factory image", DefaultValueFactory = _ => 0 };
         var interval = new Option<int>("--interval") { Description = "Seconds between check-ins, telemetry reports and command polls", DefaultValueFactory = _ => 60 };
-        var production = new Option<bool>("--production") { Description = "Install only targets signed with production keys" };
+        var production = new Option<bool>("--production") { Description = "Install only targets signed with production keys; requires --command-key" };
+        var commandKey = new Option<FileInfo?>("--command-key")
+        {
+            Description = "The server's command verification key (SPKI PEM, as GET /device/v1/command-key serves it), pinned instead of trusted on first use",
+        };
 
         var command = new Command("run", "Run the device agent: enroll, check in, install verified updates, report telemetry, obey signed commands")
         {
-            server, state, fleetRoot, tufRoot, token, factoryCert, factoryKey, deviceId, model, slots, factoryVersion, factorySecurityVersion, interval, production,
+            server, state, fleetRoot, tufRoot, token, factoryCert, factoryKey, deviceId, model, slots, factoryVersion, factorySecurityVersion, interval, production, commandKey,
         };
         command.SetAction((parse, cancellationToken) => CommandErrors.RunAsync(parse.InvocationConfiguration.Error, async () =>
         {
@@ -62,6 +67,10 @@ public static class AgentRunCommand
             if (seconds < 1)
             {
                 throw new UsageException($"--interval must be at least 1 second, got {seconds}");
+            }
+            if (parse.GetValue(production) && parse.GetValue(commandKey) is null)
+            {
+                throw new UsageException("--production requires --command-key: a production device never trusts the server's command key on first use");
             }
             var credential = Credential(parse.GetValue(token), parse.GetValue(factoryCert), parse.GetValue(factoryKey));
             var id = parse.GetValue(deviceId) ?? FactoryDeviceId(credential)
@@ -75,12 +84,14 @@ public static class AgentRunCommand
             var slotDirectory = parse.GetValue(slots)?.FullName ?? Path.Combine(stateDirectory, "slots");
             var agentSlots = AgentSlots.FileBacked(slotDirectory, System.Text.Encoding.UTF8.GetBytes($"fleetward factory image {version}\n"));
             var period = TimeSpan.FromSeconds(seconds);
+            using var pinnedCommandKey = parse.GetValue(commandKey) is { } keyFile ? ImportCommandKey(ReadFile(keyFile, "--command-key")) : null;
             await using var agent = new DeviceAgent(
                 new DeviceAgentOptions(parse.GetValue(server)!, id, stateDirectory, root, credential, parse.GetValue(model)!, tuf,
                     new FactoryRelease(version, parse.GetValue(factorySecurityVersion)))
                 {
                     Intervals = new AgentIntervals(period, period, period),
                     ProductionDevice = parse.GetValue(production),
+                    CommandKey = pinnedCommandKey,
                 },
                 new DeviceAgentPorts(time, new Random(), collector, agentSlots)
                 {
@@ -150,4 +161,19 @@ public static class AgentRunCommand
         file.Exists ? file.FullName : throw new UsageException($"{option}: {file.FullName} does not exist");
 
     private static string ReadFile(FileInfo file, string option) => File.ReadAllText(RequireFile(file, option));
+
+    private static ECDsa ImportCommandKey(string pem)
+    {
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(pem);
+            return key;
+        }
+        catch (ArgumentException error)
+        {
+            key.Dispose();
+            throw new UsageException($"--command-key is not an ECDSA public key in PEM: {error.Message}");
+        }
+    }
 }

@@ -72,4 +72,18 @@ public sealed class AgentRunCommandTests
         Assert.Equal(2, exitCode);
         Assert.Contains("alternatives", output.ToString());
     }
+
+    [Fact]
+    public async Task A_production_device_without_a_pinned_command_key_is_a_usage_error()
+    {
+        using var output = new StringWriter();
+        var exitCode = await Program.BuildRootCommand().Parse(
+            [
+                "agent", "run", "--server", "https://127.0.0.1:1/", "--state", "/nonexistent", "--fleet-root", "/nonexistent/root.pem",
+                "--tuf-root", "/nonexistent/root.json", "--token", "t", "--device-id", "d", "--model", "m", "--production",
+            ]).InvokeAsync(new InvocationConfiguration { Output = output, Error = output });
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--production requires --command-key", output.ToString());
+    }
 }
