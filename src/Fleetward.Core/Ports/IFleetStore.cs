@@ -43,6 +43,7 @@ public interface IFleetUnitOfWork : IAsyncDisposable
     IReleaseCatalog Releases { get; }
     ISecurityReceiptQueries Receipts { get; }
     IGeofenceRepository Geofences { get; }
+    IForensicBundleRepository ForensicBundles { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -42,6 +42,7 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         Releases = new SqlReleaseCatalog(session);
         Receipts = new SqlSecurityReceiptQueries(session);
         Geofences = new SqlGeofenceRepository(session);
+        ForensicBundles = new SqlForensicBundleRepository(session);
     }
 
     public IApiTokenRepository Tokens { get; }
@@ -63,6 +64,7 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     public IReleaseCatalog Releases { get; }
     public ISecurityReceiptQueries Receipts { get; }
     public IGeofenceRepository Geofences { get; }
+    public IForensicBundleRepository ForensicBundles { get; }
 
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {

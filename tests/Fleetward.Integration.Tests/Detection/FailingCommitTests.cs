@@ -77,6 +77,7 @@ public sealed class FailingCommitTests
             public IEnrollmentRepository Enrollment => inner.Enrollment;
             public IReleaseCatalog Releases => inner.Releases;
             public IGeofenceRepository Geofences => inner.Geofences;
+            public IForensicBundleRepository ForensicBundles => inner.ForensicBundles;
             public ITufMetadataStore TufMetadata => inner.TufMetadata;
             public ISecurityReceiptQueries Receipts => inner.Receipts;
 
