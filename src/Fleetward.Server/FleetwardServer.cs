@@ -69,6 +69,7 @@ public sealed class FleetwardServer : IAsyncDisposable
         new ReleaseEndpoints(),
         new ReceiptEndpoints(),
         new GeofenceEndpoints(),
+        new ForensicEndpoints(),
     ];
 
     public IServiceProvider Services => app.Services;

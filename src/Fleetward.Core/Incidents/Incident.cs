@@ -16,7 +16,7 @@ public enum IncidentStatus
     Dismissed,
 }
 
-/// <summary>What a timeline entry records: detections, alarm clears and the response milestones.</summary>
+/// <summary>What a timeline entry records: detections, alarm clears, the response milestones and evidence collected.</summary>
 public enum IncidentEventKind
 {
     Detected,
@@ -27,6 +27,7 @@ public enum IncidentEventKind
     Eradicated,
     Recovered,
     Dismissed,
+    EvidenceCollected,
 }
 
 /// <summary>One line of an incident's timeline: when, what, who (an operator or the playbook), and detail.</summary>
@@ -132,6 +133,16 @@ public sealed record Incident
     {
         if (!IsOpen || Timeline.Count >= MaxTimelineEntries) return this;
         return this with { Timeline = [.. Timeline, new(clear.SampledAt, IncidentEventKind.AlarmCleared, "fleetward:detection", $"{clear.Signal} cleared")] };
+    }
+
+    /// <summary>
+    /// Notes evidence the device sent for this incident (a forensic bundle and its hash). Kept in any status and past
+    /// the timeline bound: evidence may arrive after containment and must stay traceable from the incident.
+    /// </summary>
+    public Incident NoteEvidence(DateTimeOffset at, string actor, string detail)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        return this with { Timeline = [.. Timeline, new(at, IncidentEventKind.EvidenceCollected, actor, detail)] };
     }
 
     /// <summary>The device is isolated (quarantined): allowed only from Detected.</summary>

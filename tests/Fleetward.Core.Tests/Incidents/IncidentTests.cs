@@ -42,6 +42,16 @@ public sealed class IncidentTests
     }
 
     [Fact]
+    public void Evidence_is_noted_on_the_timeline_even_after_the_incident_closed()
+    {
+        var recovered = Opened().Recover(T0.AddMinutes(1), "a", "").Incident!;
+        var noted = recovered.NoteEvidence(T0.AddMinutes(2), "device:dev-1", "forensic bundle fb-1 sha256 ab");
+        var entry = noted.Timeline[^1];
+        Assert.Equal((IncidentEventKind.EvidenceCollected, "device:dev-1", "forensic bundle fb-1 sha256 ab"), (entry.Kind, entry.Actor, entry.Detail));
+        Assert.Equal(IncidentStatus.Recovered, noted.Status);
+    }
+
+    [Fact]
     public void Contain_only_from_detected()
     {
         var contained = Opened().Contain(T0.AddMinutes(1), "a", "").Incident!;
