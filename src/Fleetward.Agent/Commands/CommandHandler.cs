@@ -66,7 +66,7 @@ public sealed class CommandHandler(
                 await responders.Attestation.ReAttestAsync(cancellationToken).ConfigureAwait(false);
                 return "attestation sent";
             case CommandType.UploadForensics:
-                await responders.Forensics.UploadAsync(parameters, cancellationToken).ConfigureAwait(false);
+                await responders.Forensics.UploadAsync(verified.Command.Nonce, parameters, cancellationToken).ConfigureAwait(false);
                 return "forensic logs uploaded";
             default:
                 throw new InvalidOperationException($"no responder for command type {verified.Type}");

@@ -12,10 +12,13 @@ public interface IReAttestation
     Task ReAttestAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>Collects local logs and evidence and uploads them to the server's forensic endpoint.</summary>
+/// <summary>
+/// Collects local logs and evidence and uploads them to the server's forensic endpoint for the command
+/// <paramref name="commandId"/> (its signed nonce, the id the server accepts the upload for).
+/// </summary>
 public interface IForensicsUpload
 {
-    Task UploadAsync(IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken);
+    Task UploadAsync(string commandId, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken);
 }
 
 /// <summary>What carries out each verified command type on this device.</summary>

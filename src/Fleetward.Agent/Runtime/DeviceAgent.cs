@@ -458,7 +458,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             }
         }
         return new CommandHandler(new CommandVerifier([key]), options.DeviceId, nonces, time,
-            new CommandResponders(isolation, zeroizer, new CredentialRotation(this), ports.Attestation ?? Unavailable.Instance, ports.Forensics ?? Unavailable.Instance));
+            new CommandResponders(isolation, zeroizer, new CredentialRotation(this), ports.Attestation ?? Unavailable.Instance, ports.Forensics ?? new ForensicsUpload(this)));
     }
 
     /// <summary>Samples once and buffers the report; returns why not when the snapshot could not be read (already logged).</summary>
@@ -637,8 +637,15 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
     }
 
-    private void Log(string level, string @event, string message, string? error = null) =>
-        ports.Log?.Invoke(new AgentLogEntry(time.GetUtcNow(), level, @event, message, error));
+    private void Log(string level, string @event, string message, string? error = null)
+    {
+        var entry = new AgentLogEntry(time.GetUtcNow(), level, @event, message, error);
+        lock (statusLock)
+        {
+            RememberLog(entry);
+        }
+        ports.Log?.Invoke(entry);
+    }
 
     /// <summary>A telemetry round that ended with reports still buffered (already logged), for the schedule's backoff.</summary>
     private sealed class TelemetryNotDeliveredException(string message, TimeSpan? retryAfter) : Exception(message)
@@ -652,14 +659,11 @@ public sealed partial class DeviceAgent : IAsyncDisposable
     }
 
     /// <summary>What answers a command this device has no component for: the command is reported failed, saying so.</summary>
-    private sealed class Unavailable : IReAttestation, IForensicsUpload
+    private sealed class Unavailable : IReAttestation
     {
         public static readonly Unavailable Instance = new();
 
         public Task ReAttestAsync(CancellationToken cancellationToken) =>
             throw new NotSupportedException("this device has no attestor (TPM) configured");
-
-        public Task UploadAsync(IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken) =>
-            throw new NotSupportedException("this device has no forensic collector configured");
     }
 }

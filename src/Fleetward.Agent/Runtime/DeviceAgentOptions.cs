@@ -132,7 +132,7 @@ public sealed record DeviceAgentPorts(TimeProvider Time, Random Random, ISnapsho
     /// <summary>Null: a re-attest command is reported failed (this device has no attestor).</summary>
     public IReAttestation? Attestation { get; init; }
 
-    /// <summary>Null: an upload-forensics command is reported failed (this device has no forensic collector).</summary>
+    /// <summary>Null: the agent's own collector uploads its log, a fresh snapshot, its status, update records and undelivered telemetry.</summary>
     public IForensicsUpload? Forensics { get; init; }
 
     public Action<AgentLogEntry>? Log { get; init; }

@@ -74,6 +74,15 @@ public sealed class DeviceApiClient(HttpClient http)
             "command outcome", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>POST /device/v1/forensics/{commandId}: the forensic bundle for an outstanding upload-forensics command.</summary>
+    public async Task UploadForensicsAsync(string commandId, byte[] bundle, CancellationToken cancellationToken)
+    {
+        var content = new ByteArrayContent(bundle);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        using var response = await SendRawAsync(HttpMethod.Post, $"device/v1/forensics/{Uri.EscapeDataString(commandId)}", content, "forensics",
+            cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>GET /device/v1/command-key: the server command key the device pins.</summary>
     public Task<CommandKeyView> GetCommandKeyAsync(CancellationToken cancellationToken) =>
         SendAsync<CommandKeyView>(HttpMethod.Get, "device/v1/command-key", null, "command-key", cancellationToken);

@@ -90,6 +90,14 @@ public sealed class CommandHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_forensic_upload_is_for_the_signed_nonce_the_server_knows_the_command_by()
+    {
+        var outcome = await Handler().HandleAsync(Signed(CommandType.UploadForensics, parameters: new() { ["since"] = "1h" }), default);
+        Assert.NotNull(outcome.Nonce);
+        Assert.Equal([outcome.Nonce], remote.UploadedFor);
+    }
+
+    [Fact]
     public async Task Forged_zeroize_is_refused_and_keys_stay()
     {
         using var attacker = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -166,8 +174,13 @@ public sealed class CommandHandlerTests : IDisposable
 
         public Task ReAttestAsync(CancellationToken cancellationToken) => Record("re-attest");
 
-        public Task UploadAsync(IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken) =>
-            Record($"upload since={parameters["since"]}");
+        public List<string> UploadedFor { get; } = [];
+
+        public Task UploadAsync(string commandId, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
+        {
+            UploadedFor.Add(commandId);
+            return Record($"upload since={parameters["since"]}");
+        }
 
         private Task Record(string call)
         {

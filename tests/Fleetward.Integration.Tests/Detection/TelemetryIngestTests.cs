@@ -301,7 +301,7 @@ public abstract class TelemetryIngestTests(TestEngine engine, ITestOutputHelper 
 
         public Task ReAttestAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task UploadAsync(IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task UploadAsync(string commandId, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public void Dispose() => _directory.Delete(recursive: true);
     }
