@@ -316,6 +316,41 @@ public sealed class AgentEndToEndTests(AgentEndToEndTests.ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_forensic_pull_on_a_quarantined_device_uploads_a_bundle_operators_list_download_and_verify()
+    {
+        await using var device = await DeviceAsync("rover-fx");
+        Assert.True(await device.Agent.EnsureEnrolledAsync(default));
+        await AgentFleetServer.EnsureAsync(await server.Operator.PostAsJsonAsync("devices/rover-fx/playbooks/quarantine", new { reason = "scan fan-out" }));
+        Assert.Equal("isolate", Assert.Single(await device.Agent.ProcessCommandsAsync(default)).Kind);
+        await device.Agent.SampleTelemetryAsync(default);
+        device.Snapshots.Connections.Add(new Fleetward.Agent.Telemetry.SocketEntry(Fleetward.Agent.Telemetry.TransportProtocol.Tcp,
+            new IPEndPoint(IPAddress.Parse("10.0.0.5"), 40000), new IPEndPoint(IPAddress.Parse("203.0.113.7"), 23), Fleetward.Agent.Telemetry.SocketEntry.TcpEstablished, 7));
+
+        await AgentFleetServer.EnsureAsync(await server.Operator.PostAsJsonAsync("devices/rover-fx/playbooks/forensic-pull", new { }));
+        var pull = Assert.Single(await device.Agent.ProcessCommandsAsync(default));
+        Assert.Equal(("upload-forensic-logs", CommandOutcomeKind.Executed), (pull.Kind, pull.Outcome.Kind));
+
+        var listed = Assert.Single((await server.Operator.GetFromJsonAsync<JsonElement>("devices/rover-fx/forensics")).EnumerateArray());
+        Assert.Equal(pull.CommandId, listed.GetProperty("commandId").GetString());
+        var bytes = await server.Operator.GetByteArrayAsync($"devices/rover-fx/forensics/{listed.GetProperty("id").GetString()}");
+        Assert.Equal(listed.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        Assert.Equal(bytes.Length, listed.GetProperty("sizeBytes").GetInt64());
+
+        using var bundle = JsonDocument.Parse(bytes);
+        var root = bundle.RootElement;
+        Assert.Equal(("rover-fx", pull.CommandId), (root.GetProperty("deviceId").GetString(), root.GetProperty("commandId").GetString()));
+        Assert.True(root.GetProperty("status").GetProperty("isolated").GetBoolean());
+        Assert.Contains(root.GetProperty("log").EnumerateArray(), e => e.GetProperty("event").GetString() == "commands.outcome"
+            && e.GetProperty("message").GetString()!.StartsWith("isolate ", StringComparison.Ordinal));
+        Assert.NotEmpty(root.GetProperty("pendingTelemetry").EnumerateArray());
+        Assert.Equal(80, root.GetProperty("snapshot").GetProperty("processCount").GetInt32());
+        Assert.Equal("203.0.113.7:23", root.GetProperty("snapshot").GetProperty("establishedConnections")[0].GetProperty("remote").GetString());
+
+        var commands = await server.Operator.GetFromJsonAsync<JsonElement>("devices/rover-fx/commands");
+        Assert.Equal("completed", commands.EnumerateArray().Single(c => c.GetProperty("id").GetString() == pull.CommandId).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_command_signed_by_another_key_is_refused_and_the_refusal_is_recorded()
     {
         await using (var first = await DeviceAsync("rover-9"))
