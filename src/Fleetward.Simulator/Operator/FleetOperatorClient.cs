@@ -128,7 +128,8 @@ public sealed class FleetOperatorClient(HttpClient http) : IDisposable
     }
 
     /// <summary>
-    /// Creates and starts a rollout of <paramref name="release"/> to exactly <paramref name="deviceIds"/> through rings at
+    /// Creates and starts a rollout of <paramref name="release"/> to exactly <paramref name="deviceIds"/> (those of the release's
+    /// first hardware model) through rings at
     /// the given cumulative percentages, aborting once <paramref name="abortAtFailedPercent"/> of finished installs fail;
     /// returns the rollout id.
     /// </summary>
@@ -137,9 +138,10 @@ public sealed class FleetOperatorClient(HttpClient http) : IDisposable
     {
         var created = await SendAsync(HttpMethod.Post, "api/v1/rollouts", new
         {
-            release = new { id = release.Id, version = release.Version, securityVersion = release.SecurityVersion, channel = release.Channel },
+            // The server resolves the rest from its signed catalogue and wants the model the release is built for.
+            release = new { id = release.Id },
             rings = ringPercents.Select(p => new { cumulativePercent = p }).ToArray(),
-            selection = new { deviceIds },
+            selection = new { model = release.Hardware.FirstOrDefault(), deviceIds },
             errorThreshold = new { failedPercent = abortAtFailedPercent, minimumFinished = 1, action = "abort" },
         }, cancellationToken);
         var id = created!["id"]!.GetValue<string>();

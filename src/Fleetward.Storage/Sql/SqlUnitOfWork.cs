@@ -15,7 +15,7 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
     private readonly IDisposable? _writerLease;
     private bool _finished;
 
-    /// <param name="writerLease">Released when the unit of work ends: the SQLite store's in-process writer turn.</param>
+    /// <param name="writerLease">The SQLite store's in-process writer turn, given back at commit or disposal, whichever comes first.</param>
     public SqlUnitOfWork(DbConnection connection, DbTransaction transaction, bool readOnly, IDisposable? writerLease = null)
     {
         _writerLease = writerLease;
@@ -80,7 +80,15 @@ internal sealed class SqlUnitOfWork : IFleetUnitOfWork
         }
         else
         {
-            await _transaction.CommitAsync(cancellationToken);
+            try
+            {
+                await _transaction.CommitAsync(cancellationToken);
+            }
+            finally
+            {
+                // SQLite released its write lock with the commit: the next writer may start while this object lives on.
+                _writerLease?.Dispose();
+            }
         }
     }
 

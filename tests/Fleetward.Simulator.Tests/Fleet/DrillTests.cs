@@ -35,7 +35,9 @@ public sealed class DrillTests(ITestOutputHelper output)
     [Fact]
     public async Task Downgrade_and_bad_release_drills_are_defended_after_a_good_release_went_out()
     {
-        await using var rig = await SimulatedFleetRig.StartAsync(6, new AgentIntervals(Minute, Minute, Minute));
+        // One model: a rollout selects the one hardware model it goes to, and the drills roll out to the release's first.
+        await using var rig = await SimulatedFleetRig.StartAsync(6, new AgentIntervals(Minute, Minute, Minute),
+            adjust: options => options with { Models = [Fleetward.Simulator.Behaviour.RobotProfile.All[0]] });
         await rig.Server.PublishAsync("1.0.0", 1);
         await rig.Server.PublishAsync("1.1.0", 2);
         Assert.Equal(6, await rig.Fleet.EnrollAsync(default));
