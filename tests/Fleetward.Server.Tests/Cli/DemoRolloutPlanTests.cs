@@ -53,6 +53,7 @@ public sealed class DemoRolloutPlanTests
 
         var percents = request.Rings.Select(ring => ring.CumulativePercent).ToList();
         Assert.Equal(100m, percents[^1]);
+        Assert.Equal(100m, request.Rings[^1].SuccessThresholdPercent);
         Assert.True(percents.Zip(percents.Skip(1)).All(pair => pair.First < pair.Second), string.Join(",", percents));
         Assert.Equal(DemoRolloutPlan.CanarySoakSeconds, request.Rings[0].MinimumSoakSeconds);
         Assert.Equal("abort", request.ErrorThreshold!.Action);
